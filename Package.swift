@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+// Swift 6 language mode (the default for tools 6.x): complete strict concurrency checking.
+import PackageDescription
+
+let package = Package(
+    name: "swift-clustaar",
+    platforms: [.macOS(.v15), .iOS(.v18)],
+    products: [
+        .library(name: "ClustaarSDK", targets: ["ClustaarSDK"]),
+        .library(name: "ClustaarModels", targets: ["ClustaarModels"]),
+        .library(name: "PhoenixProtocol", targets: ["PhoenixProtocol"]),
+        .library(name: "TransportCore", targets: ["TransportCore"]),
+        .library(name: "TransportPOSIX", targets: ["TransportPOSIX"]),
+        .library(name: "TransportLWS", targets: ["TransportLWS"]),
+        .library(name: "ClustaarTestSupport", targets: ["ClustaarTestSupport"]),
+    ],
+    targets: [
+        // Pure layers: they import nothing of ours.
+        .target(name: "ClustaarModels"),
+        .target(name: "PhoenixProtocol"),
+        .target(name: "TransportCore"),
+
+        // Transports import TransportCore only.
+        .systemLibrary(
+            name: "CLibWebSockets",
+            pkgConfig: "libwebsockets",
+            providers: [.apt(["libwebsockets-dev"])]
+        ),
+        .target(name: "CLWSShim", dependencies: ["CLibWebSockets"]),
+        .target(name: "TransportLWS", dependencies: ["TransportCore", "CLWSShim", "CLibWebSockets"]),
+        .target(name: "TransportPOSIX", dependencies: ["TransportCore"]),
+
+        // The one place that composes.
+        .target(name: "ClustaarSDK", dependencies: ["ClustaarModels", "PhoenixProtocol", "TransportCore"]),
+        .target(name: "ClustaarTestSupport", dependencies: ["PhoenixProtocol", "TransportCore"]),
+
+        .testTarget(name: "ClustaarModelsTests", dependencies: ["ClustaarModels"]),
+        .testTarget(
+            name: "PhoenixProtocolTests",
+            dependencies: ["PhoenixProtocol", "ClustaarTestSupport"]
+        ),
+        .testTarget(name: "TransportCoreTests", dependencies: ["TransportCore", "ClustaarTestSupport"]),
+        .testTarget(name: "TransportLWSTests", dependencies: ["TransportLWS", "TransportCore"]),
+        .testTarget(name: "TransportPOSIXTests", dependencies: ["TransportPOSIX", "TransportCore"]),
+        .testTarget(name: "ClustaarSDKTests", dependencies: ["ClustaarSDK", "ClustaarTestSupport"]),
+        .testTarget(
+            name: "ClustaarTestSupportTests",
+            dependencies: ["ClustaarTestSupport", "PhoenixProtocol", "TransportCore"]
+        ),
+    ]
+)

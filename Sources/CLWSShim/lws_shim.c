@@ -1,0 +1,1 @@
+#include "lws_shim.h"

@@ -1,0 +1,47 @@
+/// The one error type of every transport. `code` says what failed; `reason` says it in words
+/// (for TLS failures, the underlying library's text).
+public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What failed, in terms common to every backend.
+    public enum Code: Sendable, Hashable {
+        /// The request itself is unusable (bad URL, invalid header, invalid limits).
+        case invalidRequest
+        /// The URL scheme is not one this transport serves (e.g. `wss://` on TransportPOSIX).
+        case unsupportedScheme
+        /// The host name did not resolve.
+        case resolveFailed
+        /// No address of the host accepted a TCP connection.
+        case connectFailed
+        /// Connecting took longer than the request's connect timeout.
+        case connectTimeout
+        /// TLS failed: certificate, host name, handshake.
+        case tls
+        /// The server did not complete the HTTP upgrade in time.
+        case handshakeTimeout
+        /// The server answered the upgrade request with a status other than 101.
+        case handshakeRejected(status: Int)
+        /// The server's upgrade answer was malformed or failed a check (accept key, subprotocol).
+        case handshakeInvalid
+        /// The peer broke RFC 6455 (the connection was closed with 1002 or 1007).
+        case protocolViolation
+        /// A message exceeded the configured limits (1009).
+        case messageTooBig
+        /// The TCP connection dropped or an I/O call failed (1006).
+        case connectionLost
+        /// The connection is closing or closed: nothing more can be sent.
+        case closed
+        /// The peer did not answer our close frame in time.
+        case closeTimeout
+        /// The operation was cancelled.
+        case cancelled
+    }
+
+    public var code: Code
+    public var reason: String
+
+    public init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    public var description: String { "TransportError(\(code)): \(reason)" }
+}
