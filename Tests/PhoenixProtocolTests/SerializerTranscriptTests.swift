@@ -27,7 +27,8 @@ import Testing
                 #expect(!message.topic.isEmpty)
                 decodedFromServer += 1
             case .clientToServer:
-                if transcript.name == "v1_binary_push", case .binary = phoenixFrame { continue }  // invalid in v1 on purpose
+                // The recorded client sent a binary frame over v1 on purpose, to show the server's reaction.
+                if transcript.name == "v1_binary_push", case .binary = phoenixFrame { continue }
                 let message = try serializer.decode(phoenixFrame, from: .client)
                 let reencoded = try serializer.encode(message, from: .client)
                 try expectSameFrame(reencoded, phoenixFrame)
