@@ -84,8 +84,9 @@ extension ClustaarDecodingError {
                 debugDescription: context.debugDescription
             )
         case .dataCorrupted(let context):
-            // The parser reports syntax errors at the root with the underlying parse error.
-            let isSyntaxError = context.codingPath.isEmpty && context.underlyingError != nil
+            // The parser reports syntax errors at the root (on Linux without an underlying
+            // error); nothing in this module throws `dataCorrupted` at the root itself.
+            let isSyntaxError = context.codingPath.isEmpty
             self.init(
                 kind: isSyntaxError ? .invalidJSON : .invalidValue,
                 codingPath: Self.components(context.codingPath),
