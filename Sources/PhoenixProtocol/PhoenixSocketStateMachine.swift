@@ -407,7 +407,7 @@ public struct PhoenixSocketStateMachine: Sendable {
             let entryDue = timers.first.flatMap { $0.deadline <= now ? $0.deadline : nil }
             if let socketDue, socketDue <= (entryDue ?? socketDue) {
                 socketTimerFired(now: now, into: &actions)
-            } else if let entry = timers.popFirst(), entry.deadline <= now {
+            } else if entryDue != nil, let entry = timers.popFirst() {
                 entryFired(entry, now: now, into: &actions)
             } else {
                 break
