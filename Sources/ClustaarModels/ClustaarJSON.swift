@@ -1,0 +1,80 @@
+import Foundation
+
+/// Plain JSON decoding and encoding of this module's values, with typed errors. For events
+/// pushed by the server, use ``ClustaarEnvelope`` instead: it applies the reply envelope rule.
+public enum ClustaarJSON {
+    /// Decodes a value from the bytes of one JSON document.
+    public static func decode<Value: Decodable>(
+        _ type: Value.Type,
+        from bytes: ArraySlice<UInt8>
+    ) throws(ClustaarDecodingError) -> Value {
+        try decode(type, from: Data(bytes))
+    }
+
+    /// Decodes a value from the bytes of one JSON document.
+    public static func decode<Value: Decodable>(
+        _ type: Value.Type,
+        from data: Data
+    ) throws(ClustaarDecodingError) -> Value {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch {
+            throw ClustaarDecodingError(any: error)
+        }
+    }
+
+    /// Encodes a value as compact JSON (keys sorted, slashes not escaped).
+    public static func encode(_ value: some Encodable) throws(ClustaarEncodingError) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return Array(try encoder.encode(value))
+        } catch {
+            throw ClustaarEncodingError(debugDescription: String(describing: error))
+        }
+    }
+}
+
+/// A coding key for any string or index.
+struct AnyCodingKey: CodingKey, Hashable {
+    let stringValue: String
+    let intValue: Int?
+
+    init(_ stringValue: String) {
+        self.stringValue = stringValue
+        self.intValue = nil
+    }
+
+    init?(stringValue: String) { self.init(stringValue) }
+
+    init?(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
+    }
+}
+
+/// The discriminator key of every typed object.
+enum TypeCodingKey: String, CodingKey {
+    case type
+}
+
+/// A payload struct whose enum case is chosen by the `type` key.
+protocol TypedPayload: Codable {
+    /// The `type` string on the wire.
+    static var typeName: String { get }
+}
+
+extension TypedPayload {
+    /// Encodes `type` then the payload's own keys into the same object.
+    func encodeTyped(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: TypeCodingKey.self)
+        try container.encode(Self.typeName, forKey: .type)
+        try encode(to: encoder)
+    }
+}
+
+/// Reads the `type` string of an object; missing, null or not a string is a decode error (there
+/// is no type to keep, so it cannot be `.unknown`).
+func decodeTypeName(from decoder: any Decoder) throws -> String {
+    try decoder.container(keyedBy: TypeCodingKey.self).decode(String.self, forKey: .type)
+}

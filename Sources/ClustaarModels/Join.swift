@@ -1,0 +1,98 @@
+/// The payload of `phx_join` on `interlocutor:<id>`. The wire keys mix `bot_id` and
+/// `socketToken`: both spellings are the protocol's.
+public struct JoinParams: Sendable, Hashable, Codable {
+    public var botID: String
+    /// The per-interlocutor socket token.
+    public var socketToken: String
+    /// The page URL the chat runs on; the key is left out when nil.
+    public var origin: String?
+    /// Whether the end user is logged in; the key is left out when nil.
+    public var isLogged: Bool?
+
+    public init(botID: String, socketToken: String, origin: String? = nil, isLogged: Bool? = nil) {
+        self.botID = botID
+        self.socketToken = socketToken
+        self.origin = origin
+        self.isLogged = isLogged
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case botID = "bot_id"
+        case socketToken, origin, isLogged
+    }
+}
+
+/// What a successful join tells: whether a human agent holds the conversation.
+public struct JoinStatus: Sendable, Hashable, Codable {
+    /// True when a human agent currently holds the conversation; false when the join response
+    /// is empty, `null` or has no `control`.
+    public var control: Bool
+
+    public init(control: Bool) { self.control = control }
+
+    private enum CodingKeys: String, CodingKey {
+        case control
+    }
+
+    /// Decodes the join reply's `response`: `{"control": bool}`, `{}` or `null`.
+    public init(from decoder: any Decoder) throws {
+        if try decoder.singleValueContainer().decodeNil() {
+            control = false
+            return
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        control = try container.decodeIfPresent(Bool.self, forKey: .control) ?? false
+    }
+}
+
+/// How the server answered a join.
+public enum JoinOutcome: Sendable, Hashable {
+    /// Status `ok`.
+    case joined(JoinStatus)
+    /// Any other status; the response is kept raw (its shape is not documented).
+    case rejected(status: String, response: JSONValue)
+
+    /// The outcome of a `phx_reply` to the join, from its status and the bytes of its response.
+    public static func decode(status: String, response: ArraySlice<UInt8>) throws(ClustaarDecodingError) -> JoinOutcome {
+        if status == "ok" {
+            return .joined(try ClustaarJSON.decode(JoinStatus.self, from: response))
+        }
+        return .rejected(status: status, response: try ClustaarJSON.decode(JSONValue.self, from: response))
+    }
+}
+
+/// A whole join reply payload, `{"status": …, "response": …}`, as a v1/v2 JSON frame carries it.
+public struct JoinReply: Sendable, Hashable, Codable {
+    public var outcome: JoinOutcome
+
+    public init(outcome: JoinOutcome) { self.outcome = outcome }
+
+    private enum CodingKeys: String, CodingKey {
+        case status, response
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let status = try container.decode(String.self, forKey: .status)
+        if status == "ok" {
+            // A missing response counts as `null`: control is false.
+            let status = try container.decodeIfPresent(JoinStatus.self, forKey: .response)
+            outcome = .joined(status ?? JoinStatus(control: false))
+        } else {
+            let response = try container.decodeIfPresent(JSONValue.self, forKey: .response)
+            outcome = .rejected(status: status, response: response ?? .null)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch outcome {
+        case .joined(let status):
+            try container.encode("ok", forKey: .status)
+            try container.encode(status, forKey: .response)
+        case .rejected(let status, let response):
+            try container.encode(status, forKey: .status)
+            try container.encode(response, forKey: .response)
+        }
+    }
+}
