@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "TransportLWS", targets: ["TransportLWS"]),
         .library(name: "ClustaarTestSupport", targets: ["ClustaarTestSupport"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2")
+    ],
     targets: [
         // Pure layers: they import nothing of ours.
         .target(name: "ClustaarModels"),
@@ -31,7 +34,12 @@ let package = Package(
         .target(name: "TransportPOSIX", dependencies: ["TransportCore"]),
 
         // The one place that composes.
-        .target(name: "ClustaarSDK", dependencies: ["ClustaarModels", "PhoenixProtocol", "TransportCore"]),
+        .target(
+            name: "ClustaarSDK",
+            dependencies: [
+                "ClustaarModels", "PhoenixProtocol", "TransportCore", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "ClustaarTestSupport", dependencies: ["PhoenixProtocol", "TransportCore"]),
 
         .testTarget(name: "ClustaarModelsTests", dependencies: ["ClustaarModels"]),

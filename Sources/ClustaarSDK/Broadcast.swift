@@ -1,0 +1,52 @@
+import TransportCore
+
+/// Fans values out to any number of `AsyncStream` subscribers. A subscriber sees what is sent
+/// after it subscribed, in order, until it stops iterating or the broadcast finishes.
+///
+/// Buffers are unbounded: a chat event is never dropped for a slow consumer. (The volume is
+/// bounded by what the server sends; a consumer that never reads should cancel its iteration.)
+final class Broadcast<Element: Sendable>: Sendable {
+    private struct State {
+        var subscribers: [UInt64: AsyncStream<Element>.Continuation] = [:]
+        var nextID: UInt64 = 0
+        var finished = false
+    }
+
+    private let state = Locked(State())
+
+    /// A new subscription. If the broadcast has finished, the stream ends at once.
+    func subscribe() -> AsyncStream<Element> {
+        let (stream, continuation) = AsyncStream<Element>.makeStream(bufferingPolicy: .unbounded)
+        let id = state.withLock { state -> UInt64? in
+            guard !state.finished else { return nil }
+            state.nextID += 1
+            state.subscribers[state.nextID] = continuation
+            return state.nextID
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    func send(_ element: Element) {
+        let subscribers = state.withLock { Array($0.subscribers.values) }
+        for subscriber in subscribers { subscriber.yield(element) }
+    }
+
+    /// Ends every subscription; later subscriptions end at once.
+    func finish() {
+        let subscribers = state.withLock { state -> [AsyncStream<Element>.Continuation] in
+            state.finished = true
+            defer { state.subscribers = [:] }
+            return Array(state.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.finish() }
+    }
+}

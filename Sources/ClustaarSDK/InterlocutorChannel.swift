@@ -1,0 +1,134 @@
+import ClustaarModels
+import PhoenixProtocol
+import TransportCore
+
+/// The channel of one interlocutor: join it, send what the user says or clicks, and read the
+/// bot's and agents' replies.
+///
+/// Streams (`botReplies`, `agentReplies`, `interlocutorReplies`, `controlChanges`, `errors`)
+/// may be read by any number of tasks; each access is a new subscription that sees the events
+/// from then on. They end when the channel ends (left, closed by the server, rejected, or the
+/// service disconnected). A payload that fails to decode is reported on `errors`; the other
+/// streams go on.
+public final class InterlocutorChannel: Sendable {
+    /// `interlocutor:<interlocutorID>`.
+    public let topic: String
+    public let interlocutorID: String
+    private let service: ClustaarWebChatService
+    private let params: JoinParams?
+    private let paramsProvider: (@Sendable () async throws -> JoinParams)?
+    private let sink = ChannelSink()
+
+    init(
+        service: ClustaarWebChatService,
+        interlocutorID: String,
+        params: JoinParams?,
+        paramsProvider: (@Sendable () async throws -> JoinParams)?
+    ) {
+        self.service = service
+        self.interlocutorID = interlocutorID
+        self.topic = "interlocutor:\(interlocutorID)"
+        self.params = params
+        self.paramsProvider = paramsProvider
+    }
+
+    /// Joins the channel and returns the server's join status (`control`: whether a human agent
+    /// holds the conversation). If the socket is not open yet, the join waits for it (within the
+    /// join timeout).
+    ///
+    /// - Throws: `.joinRejected(reason:)` (e.g. `{"reason":"unauthorized"}`), `.joinTimedOut`
+    ///   (the channel is then left), `.alreadyJoined` (this interlocutor is joined through another
+    ///   channel object, or this one is joined already), `.cancelled` (task cancelled, or the
+    ///   service disconnected).
+    @discardableResult
+    public func join() async throws(ClustaarError) -> JoinStatus {
+        let first: JoinParams
+        if let params {
+            first = params
+        } else if let paramsProvider {
+            do {
+                first = try await paramsProvider()
+            } catch {
+                throw .invalidConfiguration("the join params provider failed: \(error)")
+            }
+        } else {
+            throw .invalidConfiguration("no join params")
+        }
+        let provider: (@Sendable () async throws -> PhoenixPayload)? = paramsProvider.map { provider in
+            { @Sendable in try Self.payload(try await provider()) }
+        }
+        let response = try await service.core.join(
+            topic: topic, params: try Self.payload(first), sink: sink, paramsProvider: provider)
+        do {
+            return try ClustaarJSON.decode(JoinStatus.self, from: response.bytes)
+        } catch {
+            throw .encoding("join reply: \(error)")
+        }
+    }
+
+    /// Leaves the channel. Returns once the server confirmed (or the leave timed out); pending
+    /// `sendReply` calls fail with `.cancelled`, and the streams end.
+    public func leave() async {
+        await service.core.leave(topic: topic)
+    }
+
+    /// Whether the channel is joined now.
+    public var isJoined: Bool {
+        get async {
+            if case .joined = await service.core.channelState(topic: topic) { return true }
+            return false
+        }
+    }
+
+    /// Sends what the user said or did, and returns once the server acknowledged it.
+    ///
+    /// Made while the channel is (re)joining, the message waits (bounded) and goes out once
+    /// joined. It is sent at most once: if the connection drops before the acknowledgement, the
+    /// call throws `.outcomeUnknown` and nothing is re-sent.
+    ///
+    /// - Parameters:
+    ///   - token: the bot's access token (not the socket token).
+    ///   - body: `.text("Hello")`, `.customEvent(name:)`, a button's `.goTo(...)`...
+    ///   - debug: ask the bot to attach its debug block to the reply.
+    ///   - display: whether the message shows in the conversation (default: the body's usual).
+    ///   - channel: the `params.channel` value (default `clustaar_web_chat`).
+    /// - Returns: the acknowledgement's response (usually `{}`).
+    /// - Throws: `.replyRejected`, `.replyTimedOut`, `.outcomeUnknown`, `.notJoined`,
+    ///   `.bufferFull`, `.cancelled`.
+    @discardableResult
+    public func sendReply(
+        token: String,
+        _ body: InterlocutorReplyBody,
+        debug: Bool = false,
+        display: Bool? = nil,
+        channel: String? = InterlocutorReplyParams.webChatChannel
+    ) async throws(ClustaarError) -> JSONValue {
+        let reply = InterlocutorReply(
+            token: token,
+            params: InterlocutorReplyParams(
+                debug: debug, display: display ?? body.isDisplayedByDefault, channel: channel),
+            body: body)
+        let payload = try Self.payload(reply)
+        let result = await service.core.push(topic: topic, event: ClustaarEvent.interlocutorReply, payload: payload)
+        return ServiceCore.json(try result.get())
+    }
+
+    /// The bot's replies, in order.
+    public var botReplies: AsyncStream<BotReply> { sink.botReplies }
+    /// Messages typed by human agents.
+    public var agentReplies: AsyncStream<AgentReply> { sink.agentReplies }
+    /// What the interlocutor said, as echoed by the server (e.g. from another tab).
+    public var interlocutorReplies: AsyncStream<InterlocutorReplyBody> { sink.interlocutorReplies }
+    /// An agent took control (`control == true`) or gave it back to the bot.
+    public var controlChanges: AsyncStream<ControlChange> { sink.controlChanges }
+    /// Events that could not be decoded, and errors the server sent in place of an event.
+    public var errors: AsyncStream<ChannelEventError> { sink.errors }
+
+    private static func payload(_ value: some Encodable) throws(ClustaarError) -> PhoenixPayload {
+        do {
+            return .json(ArraySlice(try ClustaarJSON.encode(value)))
+        } catch {
+            throw .encoding("\(error)")
+        }
+    }
+}

@@ -1,0 +1,255 @@
+import ClustaarSDK
+import ClustaarTestSupport
+import Foundation
+import PhoenixProtocol
+import Testing
+
+@Suite struct ChannelTests {
+    @Test func joinSendsTheClustaarParamsAndReturnsTheControlStatus() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        let join = try await harness.joined(channel, control: true)
+        #expect(join.topic == Harness.topic)
+        #expect(join.event == "phx_join")
+        #expect(join.joinRef == join.ref)
+        #expect(
+            try json(join.payload)
+                == json(
+                    #"{"bot_id":"5c8a1f0e9d3b2a0012c4e5f6","socketToken":"tok-123","origin":"https://example.com","isLogged":false}"#
+                ))
+        #expect(await channel.isJoined)
+    }
+
+    @Test func aRejectedJoinThrowsTheServersReason() async throws {
+        let harness = try Harness()
+        let channel = harness.channel(socketToken: "bad")
+        try await harness.service.connect()
+        var errors = channel.botReplies.makeAsyncIterator()
+        let status = Task { try await channel.join() }
+        let join = try await harness.server.nextMessage()
+        try harness.server.reply(to: join, status: "error", response: #"{"reason":"unauthorized"}"#)
+        await #expect(throws: ClustaarError.joinRejected(reason: ["reason": "unauthorized"])) { try await status.value }
+        #expect(await errors.next() == nil)  // the channel's streams end
+        #expect(await !channel.isJoined)
+    }
+
+    @Test func anUnansweredJoinTimesOutAndLeaves() async throws {
+        let harness = try Harness { $0.joinTimeout = .seconds(5) }
+        let channel = harness.channel()
+        try await harness.service.connect()
+        let status = Task { try await channel.join() }
+        _ = try await harness.server.nextMessage()  // phx_join, never answered
+        harness.clock.advance(by: .seconds(5))
+        await #expect(throws: ClustaarError.joinTimedOut) { try await status.value }
+        let leave = try await harness.server.nextMessage()
+        #expect(leave.event == "phx_leave")
+    }
+
+    @Test func joiningTwiceIsRefused() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        _ = try await harness.joined(channel)
+        await #expect(throws: ClustaarError.alreadyJoined(topic: Harness.topic)) { try await channel.join() }
+        let twin = harness.channel()
+        await #expect(throws: ClustaarError.alreadyJoined(topic: Harness.topic)) { try await twin.join() }
+    }
+
+    @Test func sendReplyWaitsForTheAcknowledgement() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        let join = try await harness.joined(channel)
+        let acknowledged = Task { try await channel.sendReply(token: "bot-token", .text("Hello")) }
+        let push = try await harness.server.nextMessage()
+        #expect(push.event == "interlocutor_reply")
+        #expect(push.joinRef == join.ref)
+        #expect(
+            try json(push.payload)
+                == json(
+                    #"{"token":"bot-token","params":{"debug":0,"display":true,"channel":"clustaar_web_chat"},"body":{"type":"text","message":"Hello"}}"#
+                ))
+        try harness.server.reply(to: push, response: #"{"received":true}"#)
+        #expect(try await acknowledged.value == ["received": true])
+    }
+
+    @Test func aRejectedReplyThrowsTheServersResponse() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        _ = try await harness.joined(channel)
+        let acknowledged = Task { try await channel.sendReply(token: "bot-token", .customEvent(name: "cart_abandoned")) }
+        let push = try await harness.server.nextMessage()
+        #expect(try json(push.payload)["params"]?["display"] == false)
+        try harness.server.reply(to: push, status: "error", response: #"{"reason":"invalid token"}"#)
+        await #expect(throws: ClustaarError.replyRejected(status: "error", response: ["reason": "invalid token"])) {
+            try await acknowledged.value
+        }
+    }
+
+    @Test func anUnacknowledgedReplyTimesOut() async throws {
+        let harness = try Harness { $0.pushTimeout = .seconds(10) }
+        let channel = harness.channel()
+        _ = try await harness.joined(channel)
+        let acknowledged = Task { try await channel.sendReply(token: "bot-token", .text("anyone?")) }
+        _ = try await harness.server.nextMessage()
+        harness.clock.advance(by: .seconds(10))
+        await #expect(throws: ClustaarError.replyTimedOut) { try await acknowledged.value }
+    }
+
+    @Test func sendingBeforeJoiningIsRefused() async throws {
+        let harness = try Harness()
+        try await harness.service.connect()
+        await #expect(throws: ClustaarError.notJoined) {
+            try await harness.channel().sendReply(token: "bot-token", .text("too early"))
+        }
+    }
+
+    @Test func repliesReachEveryConsumerAndSurviveABadPayload() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        let join = try await harness.joined(channel)
+        var first = channel.botReplies.makeAsyncIterator()
+        var second = channel.botReplies.makeAsyncIterator()
+        var errors = channel.errors.makeAsyncIterator()
+        try harness.server.push(
+            topic: Harness.topic, event: "bot_reply", payload: #"{"fulfillment":{"actions":7}}"#, joinRef: join.ref)
+        try harness.server.push(topic: Harness.topic, event: "bot_reply", payload: echoBotReply, joinRef: join.ref)
+        let reply = try #require(await first.next())
+        #expect(await second.next() == reply)
+        guard case .text(let text) = reply.actions.first else {
+            Issue.record("expected a text action, got \(reply.actions)")
+            return
+        }
+        #expect(text.text == "Echo: Hello")
+        guard case .undecodable(let event, let error) = await errors.next() else {
+            Issue.record("expected a decoding error")
+            return
+        }
+        #expect(event == "bot_reply")
+        #expect(error.path == "fulfillment.actions")
+    }
+
+    @Test func agentRepliesControlChangesAndEchoes() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        let join = try await harness.joined(channel)
+        var control = channel.controlChanges.makeAsyncIterator()
+        var agent = channel.agentReplies.makeAsyncIterator()
+        var echoes = channel.interlocutorReplies.makeAsyncIterator()
+        try harness.server.push(
+            topic: Harness.topic, event: "control", payload: #"{"at":1718011200,"value":true}"#, joinRef: join.ref)
+        try harness.server.push(
+            topic: Harness.topic, event: "agent_reply", payload: #"{"type":"text","message":"Hi, Julie here"}"#,
+            joinRef: join.ref)
+        try harness.server.push(
+            topic: Harness.topic, event: "interlocutor_reply",
+            payload: #"{"message":"Bonjour","timestamp":"2026-11-25T13:29:38.350Z","type":"text"}"#, joinRef: join.ref)
+        #expect(await control.next()?.control == true)
+        #expect(await agent.next() == AgentReply(type: "text", message: "Hi, Julie here"))
+        #expect(await echoes.next() == .text("Bonjour"))
+    }
+
+    @Test func serverErrorsInTheEnvelopeGoToTheErrorsStream() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        let join = try await harness.joined(channel)
+        var errors = channel.errors.makeAsyncIterator()
+        try harness.server.push(
+            topic: Harness.topic, event: "bot_reply",
+            payload: #"{"status":422,"body":{"error":{"type":"invalid_request","message":"token is invalid"}}}"#,
+            joinRef: join.ref)
+        guard case .server(let event, let error) = await errors.next() else {
+            Issue.record("expected a server error")
+            return
+        }
+        #expect(event == "bot_reply")
+        #expect(error.status == 422)
+        #expect(error.error["message"] == "token is invalid")
+    }
+
+    @Test func leaveWhileJoiningCancelsTheJoin() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        try await harness.service.connect()
+        let status = Task { try await channel.join() }
+        _ = try await harness.server.nextMessage()  // phx_join, unanswered
+        let left = Task { await channel.leave() }
+        let leave = try await harness.server.nextMessage()
+        #expect(leave.event == "phx_leave")
+        try harness.server.reply(to: leave)
+        await left.value
+        await #expect(throws: ClustaarError.self) { try await status.value }
+        #expect(await !channel.isJoined)
+    }
+
+    @Test func cancellingSendReplyCompletesItAndKeepsTheChannelUsable() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        _ = try await harness.joined(channel)
+        let sending = Task { try await channel.sendReply(token: "bot-token", .text("never mind")) }
+        let first = try await harness.server.nextMessage()
+        sending.cancel()
+        await #expect(throws: ClustaarError.cancelled(reason: "the task was cancelled")) { try await sending.value }
+        try harness.server.reply(to: first)  // a late acknowledgement is ignored
+        let second = Task { try await channel.sendReply(token: "bot-token", .text("Hello again")) }
+        let push = try await harness.server.nextMessage()
+        try harness.server.reply(to: push)
+        #expect(try await second.value == [:])
+    }
+
+    @Test func cancellingJoinLeavesTheChannel() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        try await harness.service.connect()
+        let joining = Task { try await channel.join() }
+        _ = try await harness.server.nextMessage()  // phx_join
+        joining.cancel()
+        await #expect(throws: ClustaarError.cancelled(reason: "the task was cancelled")) { try await joining.value }
+        let leave = try await harness.server.nextMessage()
+        #expect(leave.event == "phx_leave")
+    }
+
+    @Test func aDropFailsTheReplyInFlightAndTheChannelRejoins() async throws {
+        let harness = try Harness { $0.reconnectPolicy = PhoenixReconnectPolicy(delays: [.milliseconds(10)]) }
+        let channel = harness.channel()
+        let firstJoin = try await harness.joined(channel)
+        let acknowledged = Task { try await channel.sendReply(token: "bot-token", .text("are you there?")) }
+        _ = try await harness.server.nextMessage()
+        harness.server.drop()
+        await #expect(throws: ClustaarError.outcomeUnknown) { try await acknowledged.value }
+        harness.clock.advance(by: .milliseconds(10))
+        let rejoin = try await harness.server.nextMessage()
+        #expect(rejoin.event == "phx_join")
+        #expect(rejoin.ref != firstJoin.ref)
+        try harness.server.reply(to: rejoin, response: #"{"control":false}"#)
+        // The channel works again, and its streams carried on across the reconnect.
+        var replies = channel.botReplies.makeAsyncIterator()
+        try harness.server.push(topic: Harness.topic, event: "bot_reply", payload: echoBotReply, joinRef: rejoin.ref)
+        #expect(await replies.next() != nil)
+        #expect(harness.server.connectionCount == 2)
+    }
+
+    @Test func anAsyncParamsProviderIsAskedBeforeEveryJoin() async throws {
+        let harness = try Harness { $0.reconnectPolicy = PhoenixReconnectPolicy(delays: [.milliseconds(10)]) }
+        let calls = Counter()
+        let channel = harness.service.interlocutorChannel(interlocutorID: Harness.interlocutorID) {
+            let call = calls.increment()
+            return JoinParams(botID: Harness.botID, socketToken: "token-\(call)")
+        }
+        try await harness.service.connect()
+        let status = Task { try await channel.join() }
+        let join = try await harness.server.nextMessage()
+        #expect(try json(join.payload)["socketToken"] == "token-1")
+        try harness.server.reply(to: join, response: #"{"control":false}"#)
+        _ = try await status.value
+        harness.server.drop()
+        harness.clock.advance(by: .milliseconds(10))
+        let rejoin = try await harness.server.nextMessage()
+        #expect(try json(rejoin.payload)["socketToken"] == "token-2")
+    }
+}
+
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+}
+
+import Synchronization

@@ -1,0 +1,104 @@
+import ClustaarSDK
+import ClustaarTestSupport
+import Foundation
+import PhoenixProtocol
+import Testing
+
+@Suite struct ServiceTests {
+    @Test func connectOpensTheSocketAtTheVersionedURL() async throws {
+        let harness = try Harness()
+        var states = harness.service.connectionStates.makeAsyncIterator()
+        try await harness.service.connect()
+        #expect(await harness.service.isConnected)
+        #expect(await states.next() == .connecting)
+        #expect(await states.next() == .open)
+        let connection = try #require(await harness.transport.nextConnection())
+        #expect(connection.request.url.absoluteString == "wss://sockets.example.test/socket/websocket?vsn=2.0.0")
+        #expect(connection.request.subprotocols == [])
+    }
+
+    @Test func theAuthTokenGoesInSubprotocolsNeverInTheURL() async throws {
+        let harness = try Harness { $0.authToken = "s3cr3t" }
+        try await harness.service.connect()
+        let connection = try #require(await harness.transport.nextConnection())
+        #expect(connection.request.subprotocols == ["phoenix", "base64url.bearer.phx.czNjcjN0"])
+        #expect(!connection.request.url.absoluteString.contains("s3cr3t"))
+    }
+
+    @Test func aRefusedFirstConnectThrowsAndStaysDisconnected() async throws {
+        let transport = InMemoryTransport(autoAccept: false)
+        let service = try ClustaarWebChatService(
+            environment: URL(string: "ws://localhost:1/socket")!, transport: transport, clock: ManualClock())
+        let refusing = Task {
+            await transport.nextConnection()?.reject(TransportError(.connectFailed, "connection refused"))
+        }
+        await #expect(throws: ClustaarError.transport(TransportError(.connectFailed, "connection refused"))) {
+            try await service.connect()
+        }
+        await refusing.value
+        #expect(await !service.isConnected)
+    }
+
+    @Test func anInvalidEndpointIsAConfigurationError() {
+        #expect(throws: ClustaarError.self) {
+            _ = try ClustaarWebChatService(
+                environment: URL(string: "ftp://example.com/socket")!, transport: InMemoryTransport(),
+                clock: ManualClock())
+        }
+    }
+
+    @Test func heartbeatsFlowOnTheClock() async throws {
+        let harness = try Harness()
+        try await harness.service.connect()
+        harness.clock.advance(by: .seconds(30))
+        harness.clock.advance(by: .seconds(30))
+        // Answered heartbeats keep the socket open; wait for the server to have seen two.
+        while harness.server.heartbeatCount < 2 {
+            await Task.yield()
+            harness.clock.advance(by: .zero)
+        }
+        #expect(await harness.service.isConnected)
+        #expect(harness.server.connectionCount == 1)
+    }
+
+    @Test func anUnansweredHeartbeatReconnects() async throws {
+        let harness = try Harness { $0.reconnectPolicy = PhoenixReconnectPolicy(delays: [.milliseconds(10)]) }
+        harness.server.answersHeartbeats = false
+        try await harness.service.connect()
+        var states = harness.service.connectionStates.makeAsyncIterator()
+        harness.clock.advance(by: .seconds(30))  // first heartbeat goes out
+        while harness.server.heartbeatCount < 1 { await Task.yield() }
+        harness.clock.advance(by: .seconds(30))  // still unanswered: dead
+        #expect(await states.next() == .error(TransportError(.connectionLost, "heartbeat timeout")))
+        #expect(await states.next() == .closed(code: .normalClosure, reason: "heartbeat timeout"))
+        #expect(await states.next() == .reconnecting(attempt: 1, delay: .milliseconds(10)))
+        harness.clock.advance(by: .milliseconds(10))
+        #expect(await states.next() == .connecting)
+        #expect(await states.next() == .open)
+        #expect(harness.server.connectionCount == 2)
+    }
+
+    @Test func disconnectEndsTheChannelsAndTheirPendingReplies() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        _ = try await harness.joined(channel)
+        var replies = channel.botReplies.makeAsyncIterator()
+        let sent = Task { try await channel.sendReply(token: "bot-token", .text("Hello")) }
+        _ = try await harness.server.nextMessage()  // the push, left unanswered
+        await harness.service.disconnect()
+        await #expect(throws: ClustaarError.cancelled(reason: "the service disconnected")) { try await sent.value }
+        #expect(await replies.next() == nil)
+        #expect(await !harness.service.isConnected)
+    }
+
+    @Test func servicesAreIndependent() async throws {
+        let first = try Harness()
+        let second = try Harness()
+        try await first.service.connect()
+        #expect(await first.service.isConnected)
+        #expect(await !second.service.isConnected)
+        await first.service.disconnect()
+        try await second.service.connect()
+        #expect(await second.service.isConnected)
+    }
+}
