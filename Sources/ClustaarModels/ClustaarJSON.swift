@@ -17,7 +17,9 @@ public enum ClustaarJSON {
         from data: Data
     ) throws(ClustaarDecodingError) -> Value {
         do {
-            return try JSONDecoder().decode(type, from: data)
+            let decoder = JSONDecoder()
+            decoder.userInfo[ParsedPayload.userInfoKey] = ParsedPayload(data: data)
+            return try decoder.decode(type, from: data)
         } catch {
             throw ClustaarDecodingError(any: error)
         }

@@ -1,4 +1,5 @@
 import ClustaarModels
+import Foundation
 import Testing
 
 @Suite("JSONValue")
@@ -50,8 +51,24 @@ struct JSONValueTests {
         #expect(Set([JSONValue.object(ordered), .object(reversed)]).count == 1)
         #expect(ordered != ["a": 2, "b": 2])
         #expect(ordered != ["a": 2])
-        // Decoded objects list members by key (JSONDecoder does not report the order).
-        #expect(try parse(#"{"z":1,"a":2,"m":3}"#).objectValue?.keys == ["a", "m", "z"])
+        // Decoded objects keep the wire order.
+        #expect(try parse(#"{"z":1,"a":2,"m":{"y":1,"b":2}}"#).objectValue?.keys == ["z", "a", "m"])
+        #expect(try parse(#"{"z":1,"a":2,"m":{"y":1,"b":2}}"#)["m"]?.objectValue?.keys == ["y", "b"])
+    }
+
+    /// A plain JSONDecoder (not this module's entry points) still decodes the same values,
+    /// through the slower kind-by-kind path, with object keys sorted.
+    @Test func plainJSONDecoderFallback() throws {
+        let json = #"{"z":[1,2.5,"s",true,null,{"k":[]}],"a":-7,"u":18446744073709551615}"#
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+        #expect(value == (try parse(json)))
+        #expect(value.objectValue?.keys == ["a", "u", "z"])
+        let reply = try JSONDecoder().decode(
+            BotAction.self,
+            from: Data(#"{"type":"new_thing","b":{"y":1,"x":[2]}}"#.utf8)
+        )
+        #expect(reply == .unknown(UnknownObject(raw: ["type": "new_thing", "b": ["x": [2], "y": 1]])!))
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(JSONValue.self, from: Data("[1e400]".utf8)) }
     }
 
     @Test func duplicateKeysFirstWins() throws {

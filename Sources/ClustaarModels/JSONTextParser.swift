@@ -1,0 +1,284 @@
+import Foundation
+import Synchronization
+
+/// A small JSON parser that builds a ``JSONValue`` tree keeping key order and duplicates.
+///
+/// Why it exists: `JSONDecoder` cannot say what kind a value is, so decoding free-form JSON
+/// through it means trying each kind in turn, and each failed try costs time proportional to
+/// the value's depth (the decoder builds its coding path). A hostile payload (many scalars
+/// nested 500 levels deep) would then take minutes. Instead, the payload is parsed once here,
+/// and each free-form value is taken whole from that tree, by its coding path.
+///
+/// It runs only on documents `JSONDecoder` has already accepted, and refuses nesting deeper
+/// than ``maximumDepth`` so it cannot exhaust the stack.
+struct JSONTextParser {
+    /// Matches `JSONDecoder`'s own limit.
+    static let maximumDepth = 512
+
+    struct Failure: Error {
+        let offset: Int
+        let reason: String
+    }
+
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
+
+    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Parses one JSON document.
+    static func parse(_ data: Data) throws(Failure) -> JSONValue {
+        let result: Result<JSONValue, Failure> = data.withUnsafeBytes { buffer in
+            var parser = JSONTextParser(bytes: buffer)
+            do throws(Failure) {
+                parser.skipWhitespace()
+                let value = try parser.parseValue(depth: 0)
+                parser.skipWhitespace()
+                guard parser.offset == buffer.count else { throw parser.failure("trailing characters") }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private func failure(_ reason: String) -> Failure { Failure(offset: offset, reason: reason) }
+
+    private var current: UInt8? { offset < bytes.count ? bytes[offset] : nil }
+
+    private mutating func skipWhitespace() {
+        while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+            offset += 1
+        }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(Failure) {
+        guard current == byte else { throw failure("expected '\(Character(Unicode.Scalar(byte)))'") }
+        offset += 1
+    }
+
+    private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+        guard depth < Self.maximumDepth else { throw failure("nesting too deep") }
+        switch current {
+        case UInt8(ascii: "{"): return .object(try parseObject(depth: depth))
+        case UInt8(ascii: "["): return .array(try parseArray(depth: depth))
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"):
+            try parseLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try parseLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try parseLiteral("null")
+            return .null
+        case .some(let byte) where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte):
+            return .number(try parseNumber())
+        default:
+            throw failure("expected a value")
+        }
+    }
+
+    private mutating func parseLiteral(_ literal: StaticString) throws(Failure) {
+        let count = literal.utf8CodeUnitCount
+        guard offset + count <= bytes.count else { throw failure("truncated literal") }
+        for index in 0..<count where bytes[offset + index] != literal.utf8Start[index] {
+            throw failure("invalid literal")
+        }
+        offset += count
+    }
+
+    private mutating func parseObject(depth: Int) throws(Failure) -> JSONObject {
+        offset += 1  // {
+        var members: [JSONObject.Member] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            offset += 1
+            return JSONObject(members)
+        }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw failure("expected a key") }
+            let key = try parseString()
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            members.append(JSONObject.Member(key: key, value: try parseValue(depth: depth + 1)))
+            skipWhitespace()
+            if current == UInt8(ascii: ",") {
+                offset += 1
+                continue
+            }
+            try expect(UInt8(ascii: "}"))
+            return JSONObject(members)
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(Failure) -> [JSONValue] {
+        offset += 1  // [
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            offset += 1
+            return elements
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth + 1))
+            skipWhitespace()
+            if current == UInt8(ascii: ",") {
+                offset += 1
+                continue
+            }
+            try expect(UInt8(ascii: "]"))
+            return elements
+        }
+    }
+
+    private mutating func parseString() throws(Failure) -> String {
+        offset += 1  // opening quote
+        let start = offset
+        // Fast path: no escapes.
+        while let byte = current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+            guard byte >= 0x20 else { throw failure("control character in string") }
+            offset += 1
+        }
+        guard let stop = current else { throw failure("unterminated string") }
+        var utf8 = Array(bytes[start..<offset])
+        if stop == UInt8(ascii: "\"") {
+            offset += 1
+            return String(decoding: utf8, as: UTF8.self)
+        }
+        while true {
+            guard let byte = current else { throw failure("unterminated string") }
+            offset += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: utf8, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                try parseEscape(into: &utf8)
+            case 0..<0x20:
+                throw failure("control character in string")
+            default:
+                utf8.append(byte)
+            }
+        }
+    }
+
+    private mutating func parseEscape(into utf8: inout [UInt8]) throws(Failure) {
+        guard let byte = current else { throw failure("unterminated escape") }
+        offset += 1
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(byte)
+        case UInt8(ascii: "b"): utf8.append(0x08)
+        case UInt8(ascii: "f"): utf8.append(0x0C)
+        case UInt8(ascii: "n"): utf8.append(0x0A)
+        case UInt8(ascii: "r"): utf8.append(0x0D)
+        case UInt8(ascii: "t"): utf8.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalarValue = UInt32(try parseHex4())
+            if (0xD800..<0xDC00).contains(scalarValue) {
+                // A high surrogate must be followed by an escaped low surrogate.
+                guard current == UInt8(ascii: "\\"), offset + 1 < bytes.count, bytes[offset + 1] == UInt8(ascii: "u")
+                else { throw failure("lone surrogate") }
+                offset += 2
+                let low = UInt32(try parseHex4())
+                guard (0xDC00..<0xE000).contains(low) else { throw failure("lone surrogate") }
+                scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low - 0xDC00)
+            }
+            guard let scalar = Unicode.Scalar(scalarValue) else { throw failure("lone surrogate") }
+            utf8.append(contentsOf: Array(String(Character(scalar)).utf8))
+        default:
+            throw failure("invalid escape")
+        }
+    }
+
+    private mutating func parseHex4() throws(Failure) -> UInt16 {
+        guard offset + 4 <= bytes.count else { throw failure("truncated \\u escape") }
+        var value: UInt16 = 0
+        for _ in 0..<4 {
+            let byte = bytes[offset]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw failure("invalid \\u escape")
+            }
+            value = value << 4 | UInt16(digit)
+            offset += 1
+        }
+        return value
+    }
+
+    private mutating func parseNumber() throws(Failure) -> JSONNumber {
+        let start = offset
+        var isIntegral = true
+        if current == UInt8(ascii: "-") { offset += 1 }
+        guard skipDigits() > 0 else { throw failure("invalid number") }
+        if current == UInt8(ascii: ".") {
+            isIntegral = false
+            offset += 1
+            guard skipDigits() > 0 else { throw failure("invalid number") }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            isIntegral = false
+            offset += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { offset += 1 }
+            guard skipDigits() > 0 else { throw failure("invalid number") }
+        }
+        let text = String(decoding: bytes[start..<offset], as: UTF8.self)
+        if isIntegral {
+            if let value = Int64(text) { return JSONNumber(value) }
+            if let value = UInt64(text) { return JSONNumber(value) }
+        }
+        guard let value = Double(text), value.isFinite else { throw failure("number out of range") }
+        return JSONNumber(value)
+    }
+
+    private mutating func skipDigits() -> Int {
+        let start = offset
+        while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { offset += 1 }
+        return offset - start
+    }
+}
+
+/// The bytes being decoded, parsed into a ``JSONValue`` tree on first need, shared with
+/// `JSONValue.init(from:)` through the decoder's `userInfo` (set by ``ClustaarJSON``).
+final class ParsedPayload: Sendable {
+    static let userInfoKey = CodingUserInfoKey(rawValue: "ClustaarModels.ParsedPayload")!
+
+    private let data: Data
+    private let root = Mutex<Result<JSONValue, JSONTextParser.Failure>?>(nil)
+
+    init(data: Data) { self.data = data }
+
+    /// The free-form value at `codingPath`, or nil when this payload cannot answer (not
+    /// parsable here, or the path does not lead to a value): the caller then reads it through
+    /// the decoder.
+    func value(at codingPath: [any CodingKey]) -> JSONValue? {
+        let tree = root.withLock { cached in
+            if let cached { return cached }
+            let parsed = Result { () throws(JSONTextParser.Failure) in try JSONTextParser.parse(data) }
+            cached = parsed
+            return parsed
+        }
+        guard case .success(var value) = tree else { return nil }
+        for key in codingPath {
+            if let index = key.intValue, case .array(let elements) = value, elements.indices.contains(index) {
+                value = elements[index]
+            } else if case .object(let object) = value, let member = object[key.stringValue] {
+                value = member
+            } else {
+                return nil
+            }
+        }
+        return value
+    }
+
+    /// The value for this decoder's position, when it decodes a payload of ours.
+    static func value(for decoder: any Decoder) -> JSONValue? {
+        guard let payload = decoder.userInfo[userInfoKey] as? ParsedPayload else { return nil }
+        return payload.value(at: decoder.codingPath)
+    }
+}
