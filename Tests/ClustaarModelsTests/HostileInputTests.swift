@@ -30,9 +30,14 @@ struct HostileInputTests {
 
         let emoji = String(repeating: "😀", count: 2_500_000)
         let unknown = try decodeReply(replyJSON(actions: #"{"type":"future","text":"\#(emoji)"}"#))
-        #expect(unknown.actions.first.flatMap { action in
-            if case .unknown(let object) = action { object.raw["text"]?.stringValue?.unicodeScalars.count } else { nil }
-        } == 2_500_000)
+        #expect(
+            unknown.actions.first.flatMap { action in
+                if case .unknown(let object) = action {
+                    object.raw["text"]?.stringValue?.unicodeScalars.count
+                } else {
+                    nil
+                }
+            } == 2_500_000)
     }
 
     @Test func hundredThousandActionsDecodeInLinearTime() throws {
@@ -67,7 +72,9 @@ struct HostileInputTests {
         }
         #expect(error.kind == .invalidJSON)
         let objects = String(repeating: #"{"a":"#, count: 10_000) + "1" + String(repeating: "}", count: 10_000)
-        #expect(throws: ClustaarDecodingError.self) { try decodeReply(replyJSON(actions: #"{"type":"x","a":\#(objects)}"#)) }
+        #expect(throws: ClustaarDecodingError.self) {
+            try decodeReply(replyJSON(actions: #"{"type":"x","a":\#(objects)}"#))
+        }
     }
 
     @Test func deepButAcceptedNestingDecodesAsUnknown() throws {
@@ -126,7 +133,8 @@ struct HostileInputTests {
         let overflow = try #require(throws: ClustaarDecodingError.self) { try duration("1e400") }
         #expect(overflow.path == "fulfillment.actions[0].duration" || overflow.kind == .invalidJSON)
 
-        let control = try ClustaarEnvelope.decode(ControlChange.self, from: Array(#"{"at":12345678901234567890,"value":true}"#.utf8)[...])
+        let control = try ClustaarEnvelope.decode(
+            ControlChange.self, from: Array(#"{"at":12345678901234567890,"value":true}"#.utf8)[...])
         guard case .number(let at) = try #require(control.value?.at) else {
             Issue.record("expected a number")
             return
@@ -142,7 +150,9 @@ struct HostileInputTests {
     }
 
     @Test func badStringsAreTypedErrors() throws {
-        let invalidUTF8: [UInt8] = Array(replyJSON(actions: #"{"type":"send_text_action","alternatives":["#).utf8) + [0xFF, 0xFE, 0x22] + Array("]}]}}".utf8)
+        let invalidUTF8: [UInt8] =
+            Array(replyJSON(actions: #"{"type":"send_text_action","alternatives":["#).utf8) + [0xFF, 0xFE, 0x22]
+            + Array("]}]}}".utf8)
         let utf8Error = try #require(throws: ClustaarDecodingError.self) { try decodeReply(invalidUTF8[...]) }
         #expect(utf8Error.kind == .invalidJSON)
         let surrogate = try #require(throws: ClustaarDecodingError.self) {

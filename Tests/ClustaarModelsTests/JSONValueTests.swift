@@ -100,13 +100,16 @@ struct JSONValueTests {
 
     @Test func decodesTypedValuesFromItself() throws {
         let payload: JSONValue = ["event": "open_cart", "payload": ["items": 3]]
-        #expect(try payload.decode(SendJSEventAction.self) == SendJSEventAction(event: "open_cart", payload: ["items": 3]))
+        #expect(
+            try payload.decode(SendJSEventAction.self) == SendJSEventAction(event: "open_cart", payload: ["items": 3]))
         let error = try #require(throws: ClustaarDecodingError.self) { try payload.decode(AgentReply.self) }
         #expect(error.path == "type")
     }
 
     @Test func nonFiniteNumbersDoNotEncode() throws {
-        #expect(throws: ClustaarEncodingError.self) { try ClustaarJSON.encode(JSONValue.number(JSONNumber(Double.nan))) }
+        #expect(throws: ClustaarEncodingError.self) {
+            try ClustaarJSON.encode(JSONValue.number(JSONNumber(Double.nan)))
+        }
         #expect(throws: ClustaarEncodingError.self) {
             try ClustaarJSON.encode(JSONValue.number(JSONNumber(Double.infinity)))
         }

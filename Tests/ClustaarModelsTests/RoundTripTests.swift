@@ -177,7 +177,9 @@ struct RoundTripTests {
             session: BotSession(values: ["visits": 3, "plan": "starter"])
         )
         #expect(try roundTrip(reply) == reply)
-        #expect(try roundTrip(BotReply(fulfillment: Fulfillment(actions: []))) == BotReply(fulfillment: Fulfillment(actions: [])))
+        #expect(
+            try roundTrip(BotReply(fulfillment: Fulfillment(actions: [])))
+                == BotReply(fulfillment: Fulfillment(actions: [])))
         #expect(try roundTrip(BotReplyDebug()) == BotReplyDebug())
     }
 

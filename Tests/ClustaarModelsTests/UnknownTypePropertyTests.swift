@@ -127,7 +127,8 @@ struct UnknownTypePropertyTests {
                 decoded.actions == [
                     .wait(WaitAction(duration: 1)), .unknown(unknown),
                     .quickReplies(
-                        SendQuickRepliesAction(message: "m", buttons: [QuickReply(title: "t", action: .unknown(unknown))])
+                        SendQuickRepliesAction(
+                            message: "m", buttons: [QuickReply(title: "t", action: .unknown(unknown))])
                     ),
                 ]
             )
