@@ -187,7 +187,7 @@ struct JSONTextParser {
                 scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low - 0xDC00)
             }
             guard let scalar = Unicode.Scalar(scalarValue) else { throw failure("lone surrogate") }
-            utf8.append(contentsOf: Array(String(Character(scalar)).utf8))
+            UTF8.encode(scalar) { utf8.append($0) }
         default:
             throw failure("invalid escape")
         }
