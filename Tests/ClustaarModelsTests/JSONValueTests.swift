@@ -106,6 +106,24 @@ struct JSONValueTests {
         #expect(error.path == "type")
     }
 
+    /// The module's own parse and Foundation's decoder agree, on every fixture and on escapes,
+    /// whitespace, numbers and duplicates.
+    @Test func ownParseAgreesWithJSONDecoder() throws {
+        var documents = [
+            #" { "a" : [ 1 , -2.5e-3 , 1E+2 , 0 ] ,"b":"\"\\\/\b\f\n\r\t\u00e9\u4e2D\ud83d\ude00\u0000" } "#,
+            #"{"k":1,"k":2,"":{},"e":[]}"#, #""lone""#, "-0", "18446744073709551616", "[true,false,null]",
+        ]
+        for file in try Fixtures.allFileNames() where !file.hasPrefix("invalid/") {
+            documents.append(String(decoding: try Fixtures.bytes(file), as: UTF8.self))
+        }
+        for document in documents {
+            let own = try parse(document)
+            let foundation = try JSONDecoder().decode(JSONValue.self, from: Data(document.utf8))
+            #expect(own == foundation, "\(document.prefix(60))")
+        }
+        #expect(try parse(documents[0])["b"] == "\"\\/\u{8}\u{C}\n\r\té中😀\u{0}")
+    }
+
     @Test func nonFiniteNumbersDoNotEncode() throws {
         #expect(throws: ClustaarEncodingError.self) {
             try ClustaarJSON.encode(JSONValue.number(JSONNumber(Double.nan)))
