@@ -49,10 +49,12 @@ struct AnyCodingKey: CodingKey, Hashable {
 
     init?(stringValue: String) { self.init(stringValue) }
 
-    init?(intValue: Int) {
-        self.stringValue = String(intValue)
-        self.intValue = intValue
+    init(index: Int) {
+        self.stringValue = String(index)
+        self.intValue = index
     }
+
+    init?(intValue: Int) { self.init(index: intValue) }
 }
 
 /// The discriminator key of every typed object.

@@ -87,7 +87,7 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
 
 extension JSONObject: Codable {
     public init(from decoder: any Decoder) throws {
-        if let value = ParsedPayload.value(for: decoder) {
+        if let value = try ParsedPayload.value(for: decoder) {
             guard case .object(let object) = value else {
                 throw DecodingError.typeMismatch(
                     [String: JSONValue].self,

@@ -20,26 +20,43 @@ struct JSONTextParser {
         let reason: String
     }
 
+    /// A parsed document.
+    struct Document {
+        let root: JSONValue
+        /// Where numbers beyond `Double`'s range sit (`JSONDecoder` refuses to read them); the
+        /// tree holds `null` there.
+        let outOfRangeNumbers: [[ClustaarDecodingError.PathComponent]]
+    }
+
     private let bytes: UnsafeRawBufferPointer
     private var offset = 0
+    /// The path of the value being parsed, to locate out-of-range numbers.
+    private var path: [ClustaarDecodingError.PathComponent] = []
+    private var outOfRangeNumbers: [[ClustaarDecodingError.PathComponent]] = []
 
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// Parses one JSON document.
-    static func parse(_ data: Data) throws(Failure) -> JSONValue {
-        let result: Result<JSONValue, Failure> = data.withUnsafeBytes { buffer in
+    static func parse(_ data: Data) throws(Failure) -> Document {
+        let result: Result<Document, Failure> = data.withUnsafeBytes { buffer in
             var parser = JSONTextParser(bytes: buffer)
             do throws(Failure) {
+                parser.skipByteOrderMark()
                 parser.skipWhitespace()
                 let value = try parser.parseValue(depth: 0)
                 parser.skipWhitespace()
                 guard parser.offset == buffer.count else { throw parser.failure("trailing characters") }
-                return .success(value)
+                return .success(Document(root: value, outOfRangeNumbers: parser.outOfRangeNumbers))
             } catch {
                 return .failure(error)
             }
         }
         return try result.get()
+    }
+
+    /// `JSONDecoder` accepts a leading UTF-8 byte order mark.
+    private mutating func skipByteOrderMark() {
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { offset = 3 }
     }
 
     private func failure(_ reason: String) -> Failure { Failure(offset: offset, reason: reason) }
@@ -73,7 +90,11 @@ struct JSONTextParser {
             try parseLiteral("null")
             return .null
         case .some(let byte) where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte):
-            return .number(try parseNumber())
+            guard let number = try parseNumber() else {
+                outOfRangeNumbers.append(path)
+                return .null
+            }
+            return .number(number)
         default:
             throw failure("expected a value")
         }
@@ -103,7 +124,9 @@ struct JSONTextParser {
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
+            path.append(.key(key))
             members.append(JSONObject.Member(key: key, value: try parseValue(depth: depth + 1)))
+            path.removeLast()
             skipWhitespace()
             if current == UInt8(ascii: ",") {
                 offset += 1
@@ -124,7 +147,9 @@ struct JSONTextParser {
         }
         while true {
             skipWhitespace()
+            path.append(.index(elements.count))
             elements.append(try parseValue(depth: depth + 1))
+            path.removeLast()
             skipWhitespace()
             if current == UInt8(ascii: ",") {
                 offset += 1
@@ -211,7 +236,8 @@ struct JSONTextParser {
         return value
     }
 
-    private mutating func parseNumber() throws(Failure) -> JSONNumber {
+    /// A number, or nil when it is beyond `Double`'s range.
+    private mutating func parseNumber() throws(Failure) -> JSONNumber? {
         let start = offset
         var isIntegral = true
         if current == UInt8(ascii: "-") { offset += 1 }
@@ -232,8 +258,8 @@ struct JSONTextParser {
             if let value = Int64(text) { return JSONNumber(value) }
             if let value = UInt64(text) { return JSONNumber(value) }
         }
-        guard let value = Double(text), value.isFinite else { throw failure("number out of range") }
-        return JSONNumber(value)
+        guard let value = Double(text) else { throw failure("invalid number") }
+        return value.isFinite ? JSONNumber(value) : nil
     }
 
     private mutating func skipDigits() -> Int {
@@ -249,21 +275,39 @@ final class ParsedPayload: Sendable {
     static let userInfoKey = CodingUserInfoKey(rawValue: "ClustaarModels.ParsedPayload")!
 
     private let data: Data
-    private let root = Mutex<Result<JSONValue, JSONTextParser.Failure>?>(nil)
+    private let document = Mutex<Result<JSONTextParser.Document, JSONTextParser.Failure>?>(nil)
 
     init(data: Data) { self.data = data }
 
     /// The free-form value at `codingPath`, or nil when this payload cannot answer (not
     /// parsable here, or the path does not lead to a value): the caller then reads it through
-    /// the decoder.
-    func value(at codingPath: [any CodingKey]) -> JSONValue? {
-        let tree = root.withLock { cached in
+    /// the decoder. Throws, as `JSONDecoder` would, when the value holds a number beyond
+    /// `Double`'s range.
+    func value(at codingPath: [any CodingKey]) throws -> JSONValue? {
+        let parsed = document.withLock { cached in
             if let cached { return cached }
             let parsed = Result { () throws(JSONTextParser.Failure) in try JSONTextParser.parse(data) }
             cached = parsed
             return parsed
         }
-        guard case .success(var value) = tree else { return nil }
+        guard case .success(let document) = parsed else { return nil }
+        if !document.outOfRangeNumbers.isEmpty {
+            let prefix = ClustaarDecodingError.components(codingPath)
+            if let unreadable = document.outOfRangeNumbers.first(where: { $0.starts(with: prefix) }) {
+                throw DecodingError.dataCorrupted(
+                    DecodingError.Context(
+                        codingPath: unreadable.map { component in
+                            switch component {
+                            case .key(let key): AnyCodingKey(key)
+                            case .index(let index): AnyCodingKey(index: index)
+                            }
+                        },
+                        debugDescription: "number out of range"
+                    )
+                )
+            }
+        }
+        var value = document.root
         for key in codingPath {
             if let index = key.intValue, case .array(let elements) = value, elements.indices.contains(index) {
                 value = elements[index]
@@ -277,8 +321,8 @@ final class ParsedPayload: Sendable {
     }
 
     /// The value for this decoder's position, when it decodes a payload of ours.
-    static func value(for decoder: any Decoder) -> JSONValue? {
+    static func value(for decoder: any Decoder) throws -> JSONValue? {
         guard let payload = decoder.userInfo[userInfoKey] as? ParsedPayload else { return nil }
-        return payload.value(at: decoder.codingPath)
+        return try payload.value(at: decoder.codingPath)
     }
 }

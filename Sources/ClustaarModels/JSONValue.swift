@@ -97,7 +97,7 @@ extension JSONValue: Codable {
     /// taken whole from a parse of the payload (wire key order kept); with another decoder it
     /// is read kind by kind (object keys then come sorted), which is slow on deep input.
     public init(from decoder: any Decoder) throws {
-        if let value = ParsedPayload.value(for: decoder) {
+        if let value = try ParsedPayload.value(for: decoder) {
             self = value
             return
         }
