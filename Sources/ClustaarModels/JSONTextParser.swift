@@ -21,18 +21,16 @@ struct JSONTextParser {
     }
 
     /// A parsed document.
-    struct Document {
+    struct Document: Sendable {
+        /// The tree. Numbers beyond `Double`'s range, which `JSONDecoder` refuses to read, are
+        /// held as infinities: a lookup that meets one throws.
         let root: JSONValue
-        /// Where numbers beyond `Double`'s range sit (`JSONDecoder` refuses to read them); the
-        /// tree holds `null` there.
-        let outOfRangeNumbers: [[ClustaarDecodingError.PathComponent]]
+        let hasOutOfRangeNumbers: Bool
     }
 
     private let bytes: UnsafeRawBufferPointer
     private var offset = 0
-    /// The path of the value being parsed, to locate out-of-range numbers.
-    private var path: [ClustaarDecodingError.PathComponent] = []
-    private var outOfRangeNumbers: [[ClustaarDecodingError.PathComponent]] = []
+    private var hasOutOfRangeNumbers = false
 
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -46,7 +44,7 @@ struct JSONTextParser {
                 let value = try parser.parseValue(depth: 0)
                 parser.skipWhitespace()
                 guard parser.offset == buffer.count else { throw parser.failure("trailing characters") }
-                return .success(Document(root: value, outOfRangeNumbers: parser.outOfRangeNumbers))
+                return .success(Document(root: value, hasOutOfRangeNumbers: parser.hasOutOfRangeNumbers))
             } catch {
                 return .failure(error)
             }
@@ -90,11 +88,7 @@ struct JSONTextParser {
             try parseLiteral("null")
             return .null
         case .some(let byte) where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte):
-            guard let number = try parseNumber() else {
-                outOfRangeNumbers.append(path)
-                return .null
-            }
-            return .number(number)
+            return .number(try parseNumber())
         default:
             throw failure("expected a value")
         }
@@ -124,9 +118,7 @@ struct JSONTextParser {
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
-            path.append(.key(key))
             members.append(JSONObject.Member(key: key, value: try parseValue(depth: depth + 1)))
-            path.removeLast()
             skipWhitespace()
             if current == UInt8(ascii: ",") {
                 offset += 1
@@ -147,9 +139,7 @@ struct JSONTextParser {
         }
         while true {
             skipWhitespace()
-            path.append(.index(elements.count))
             elements.append(try parseValue(depth: depth + 1))
-            path.removeLast()
             skipWhitespace()
             if current == UInt8(ascii: ",") {
                 offset += 1
@@ -236,8 +226,8 @@ struct JSONTextParser {
         return value
     }
 
-    /// A number, or nil when it is beyond `Double`'s range.
-    private mutating func parseNumber() throws(Failure) -> JSONNumber? {
+    /// A number; an infinity when it is beyond `Double`'s range.
+    private mutating func parseNumber() throws(Failure) -> JSONNumber {
         let start = offset
         var isIntegral = true
         if current == UInt8(ascii: "-") { offset += 1 }
@@ -259,7 +249,8 @@ struct JSONTextParser {
             if let value = UInt64(text) { return JSONNumber(value) }
         }
         guard let value = Double(text) else { throw failure("invalid number") }
-        return value.isFinite ? JSONNumber(value) : nil
+        if !value.isFinite { hasOutOfRangeNumbers = true }
+        return JSONNumber(value)
     }
 
     private mutating func skipDigits() -> Int {
@@ -271,11 +262,21 @@ struct JSONTextParser {
 
 /// The bytes being decoded, parsed into a ``JSONValue`` tree on first need, shared with
 /// `JSONValue.init(from:)` through the decoder's `userInfo` (set by ``ClustaarJSON``).
+///
+/// Lookups stay linear over a whole decode: containers met on the way are remembered by path,
+/// so sibling and cousin lookups do not rescan large objects from the root.
 final class ParsedPayload: Sendable {
     static let userInfoKey = CodingUserInfoKey(rawValue: "ClustaarModels.ParsedPayload")!
 
+    private typealias Path = [ClustaarDecodingError.PathComponent]
+
+    private struct State {
+        var document: Result<JSONTextParser.Document, JSONTextParser.Failure>?
+        var containers: [Path: JSONValue] = [:]
+    }
+
     private let data: Data
-    private let document = Mutex<Result<JSONTextParser.Document, JSONTextParser.Failure>?>(nil)
+    private let state = Mutex(State())
 
     init(data: Data) { self.data = data }
 
@@ -284,40 +285,86 @@ final class ParsedPayload: Sendable {
     /// the decoder. Throws, as `JSONDecoder` would, when the value holds a number beyond
     /// `Double`'s range.
     func value(at codingPath: [any CodingKey]) throws -> JSONValue? {
-        let parsed = document.withLock { cached in
-            if let cached { return cached }
-            let parsed = Result { () throws(JSONTextParser.Failure) in try JSONTextParser.parse(data) }
-            cached = parsed
-            return parsed
+        let path = ClustaarDecodingError.components(codingPath)
+        let found: (value: JSONValue, checkRange: Bool)? = state.withLock { state in
+            if state.document == nil {
+                state.document = Result { () throws(JSONTextParser.Failure) in try JSONTextParser.parse(data) }
+            }
+            guard case .success(let document) = state.document else { return nil }
+            // Start from the deepest container already met on this path.
+            var start = 0
+            var node = document.root
+            for length in stride(from: path.count - 1, through: 1, by: -1) {
+                if let container = state.containers[Array(path[..<length])] {
+                    start = length
+                    node = container
+                    break
+                }
+            }
+            for index in start..<path.count {
+                guard let child = Self.child(of: node, at: path[index]) else { return nil }
+                node = child
+                if index + 1 < path.count { state.containers[Array(path[...index])] = node }
+            }
+            return (node, document.hasOutOfRangeNumbers)
         }
-        guard case .success(let document) = parsed else { return nil }
-        if !document.outOfRangeNumbers.isEmpty {
-            let prefix = ClustaarDecodingError.components(codingPath)
-            if let unreadable = document.outOfRangeNumbers.first(where: { $0.starts(with: prefix) }) {
-                throw DecodingError.dataCorrupted(
-                    DecodingError.Context(
-                        codingPath: unreadable.map { component in
+        guard let found else { return nil }
+        if found.checkRange, let relative = Self.pathToNonFiniteNumber(in: found.value) {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: codingPath
+                        + relative.map { component in
                             switch component {
                             case .key(let key): AnyCodingKey(key)
                             case .index(let index): AnyCodingKey(index: index)
                             }
                         },
-                        debugDescription: "number out of range"
-                    )
+                    debugDescription: "number out of range"
                 )
+            )
+        }
+        return found.value
+    }
+
+    private static func child(of node: JSONValue, at component: ClustaarDecodingError.PathComponent) -> JSONValue? {
+        switch (component, node) {
+        case (.index(let index), .array(let elements)):
+            elements.indices.contains(index) ? elements[index] : nil
+        case (.key(let key), .object(let object)):
+            object[key]
+        default:
+            nil
+        }
+    }
+
+    /// The relative path of the first infinite number in `value`: a depth-first walk without
+    /// recursion, keeping one path that is cut back to each node's depth.
+    private static func pathToNonFiniteNumber(in value: JSONValue) -> Path? {
+        var path: Path = []
+        var pending: [(value: JSONValue, component: ClustaarDecodingError.PathComponent?, depth: Int)] = [
+            (value, nil, 0)
+        ]
+        while let (value, component, depth) = pending.popLast() {
+            if let component {
+                path.removeSubrange((depth - 1)...)
+                path.append(component)
+            }
+            switch value {
+            case .number(let number) where !number.doubleValue.isFinite:
+                return path
+            case .array(let elements):
+                for (index, element) in elements.enumerated().reversed() {
+                    pending.append((element, .index(index), depth + 1))
+                }
+            case .object(let object):
+                for member in object.uniqueMembers.reversed() {
+                    pending.append((member.value, .key(member.key), depth + 1))
+                }
+            default:
+                break
             }
         }
-        var value = document.root
-        for key in codingPath {
-            if let index = key.intValue, case .array(let elements) = value, elements.indices.contains(index) {
-                value = elements[index]
-            } else if case .object(let object) = value, let member = object[key.stringValue] {
-                value = member
-            } else {
-                return nil
-            }
-        }
-        return value
+        return nil
     }
 
     /// The value for this decoder's position, when it decodes a payload of ours.

@@ -123,6 +123,33 @@ struct HostileInputTests {
         print("decode 20k scalars at depth 500 (sibling \(sibling.isEmpty ? "none" : sibling)): \(elapsed)")
     }
 
+    /// 20k junk keys ahead of `fulfillment`, then 8k actions each with a button-like
+    /// unknown: free-form lookups must not rescan the big root object for each action.
+    @Test func manyKeysAheadOfManyUnknownActions() throws {
+        let junk = (0..<20_000).map { #""junk\#($0)":\#($0)"# }.joined(separator: ",")
+        let action = #"{"type":"x","p":{"q":[1]}}"#
+        let quickReplies =
+            #"{"type":"send_quick_replies_action","message":"m","buttons":[{"title":"t","action":\#(action)}]}"#
+        let actions = Array(repeating: action + "," + quickReplies, count: 4_000).joined(separator: ",")
+        let json = #"{\#(junk),"fulfillment":{"actions":[\#(actions)]},"session":{"values":{"k":"v"}}}"#
+        let clock = ContinuousClock()
+        var reply: BotReply?
+        let elapsed = try clock.measure { reply = try decodeReply(json) }
+        let decoded = try #require(reply)
+        let unknown = try #require(UnknownObject(raw: ["type": "x", "p": ["q": [1]]]))
+        #expect(decoded.actions.count == 8_000)
+        #expect(decoded.actions.first == .unknown(unknown))
+        #expect(
+            decoded.actions.last
+                == .quickReplies(
+                    SendQuickRepliesAction(message: "m", buttons: [QuickReply(title: "t", action: .unknown(unknown))])
+                )
+        )
+        #expect(decoded.session?.values == ["k": "v"])
+        #expect(elapsed < .seconds(30), "\(elapsed)")
+        print("decode 8k actions with unknowns behind 20k root keys: \(elapsed)")
+    }
+
     @Test func oddNumbers() throws {
         func duration(_ text: String) throws(ClustaarDecodingError) -> Double? {
             let reply = try decodeReply(replyJSON(actions: #"{"type":"wait_action","duration":\#(text)}"#))
