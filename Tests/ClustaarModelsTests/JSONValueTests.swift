@@ -124,6 +124,13 @@ struct JSONValueTests {
         #expect(try parse(documents[0])["b"] == "\"\\/\u{8}\u{C}\n\r\té中😀\u{0}")
     }
 
+    /// JSONDecoder accepts a UTF-8 byte order mark; so does the own parse (wire order kept).
+    @Test func byteOrderMark() throws {
+        let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array(#"{"b":1,"a":2}"#.utf8)
+        let value = try ClustaarJSON.decode(JSONValue.self, from: bytes[...])
+        #expect(value.objectValue?.keys == ["b", "a"])
+    }
+
     @Test func nonFiniteNumbersDoNotEncode() throws {
         #expect(throws: ClustaarEncodingError.self) {
             try ClustaarJSON.encode(JSONValue.number(JSONNumber(Double.nan)))
