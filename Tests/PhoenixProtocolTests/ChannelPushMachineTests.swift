@@ -129,14 +129,18 @@ struct ChannelPushMachineTests {
         )
         let push = try h.push(topic, "say", #"{"m":"hi"}"#, timeout: .seconds(60))
         #expect(push.actions == [send(#"{"topic":"room:a","event":"say","payload":{"m":"hi"},"ref":"2"}"#)])
-        #expect(h.advance(to: .seconds(30)) == [send(#"{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"3"}"#)])
+        #expect(
+            h.advance(to: .seconds(30)) == [send(#"{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"3"}"#)])
         #expect(
             try h.leave(topic) == [
                 send(#"{"topic":"room:a","event":"phx_leave","payload":{},"ref":"4","join_ref":"1"}"#)
             ]
         )
         // v1 servers omit join_ref: phx_error/phx_close carry the join ref as `ref`.
-        #expect(h.receive(#"{"event":"phx_close","payload":{},"ref":"1","topic":"room:a"}"#) == ["\(push.id) cancelled left", "closed room:a left"])
+        #expect(
+            h.receive(#"{"event":"phx_close","payload":{},"ref":"1","topic":"room:a"}"#) == [
+                "\(push.id) cancelled left", "closed room:a left",
+            ])
     }
 
     @Test func v1StaleCloseIsRecognisedByItsRef() throws {

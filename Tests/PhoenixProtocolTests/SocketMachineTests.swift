@@ -16,7 +16,8 @@ struct SocketURLTests {
     }
 
     @Test func httpMapsToWsAndV1SelectsVsn1() throws {
-        let configuration = try PhoenixSocketConfiguration(endpoint: "http://127.0.0.1:4100/socket/", serializer: .jsonV1)
+        let configuration = try PhoenixSocketConfiguration(
+            endpoint: "http://127.0.0.1:4100/socket/", serializer: .jsonV1)
         #expect(configuration.url.absoluteString == "ws://127.0.0.1:4100/socket/websocket?vsn=1.0.0")
         let existing = try PhoenixSocketConfiguration(endpoint: "ws://h/socket/websocket", serializer: .binaryV2)
         #expect(existing.url.absoluteString == "ws://h/socket/websocket?vsn=2.0.0")
@@ -134,7 +135,10 @@ struct SocketMachineTests {
             code == 1000
             ? ["socketClosed 1000", "reconnectAbandoned 0"] : ["socketClosed \(code)", "reconnect 1 at 10ms"]
         #expect(h.closed(code) == expected)
-        #expect(h.machine.state == (code == 1000 ? .closed : .waitingToReconnect(attempt: 1, at: h.now.advanced(by: .milliseconds(10)))))
+        #expect(
+            h.machine.state
+                == (code == 1000 ? .closed : .waitingToReconnect(attempt: 1, at: h.now.advanced(by: .milliseconds(10))))
+        )
     }
 
     @Test func userDisconnectNeverReconnects() {
@@ -157,7 +161,9 @@ struct SocketMachineTests {
             let actions = h.failed("refused")
             scheduled.append(actions[1])
             guard let deadline = h.machine.nextReconnectDeadline else { break }
-            scheduled.append("waited \((deadline.offset - start.offset).components.seconds * 1000 + (deadline.offset - start.offset).components.attoseconds / 1_000_000_000_000_000)")
+            scheduled.append(
+                "waited \((deadline.offset - start.offset).components.seconds * 1000 + (deadline.offset - start.offset).components.attoseconds / 1_000_000_000_000_000)"
+            )
             #expect(h.advanceToNextDeadline() == [socketURL])
         }
         let waits = scheduled.filter { $0.hasPrefix("waited") }

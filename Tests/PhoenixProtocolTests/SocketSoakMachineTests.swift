@@ -248,7 +248,8 @@ struct SocketSoakMachineTests {
             switch random.below(14) {
             case 0: record(machine.connect(now: now))
             case 1: record(machine.transportOpened(now: now))
-            case 2: record(machine.transportClosed(code: [1000, 1001, 1006, 1012][random.below(4)], reason: "", now: now))
+            case 2:
+                record(machine.transportClosed(code: [1000, 1001, 1006, 1012][random.below(4)], reason: "", now: now))
             case 3: record(machine.transportFailed("x", now: now))
             case 4: record((try? machine.join(topic: topic, now: now)) ?? [])
             case 5: record((try? machine.leave(topic: topic, now: now)) ?? [])
