@@ -11,7 +11,7 @@ struct SocketURLTests {
         )
         #expect(
             configuration.url.absoluteString
-                == "wss://chat.example/socket/websocket?token=a%20b%2Bc&vsn=ignored?&vsn=2.0.0"
+                == "wss://chat.example/socket/websocket?token=a%20b%2Bc&vsn=2.0.0"
         )
     }
 
@@ -236,6 +236,25 @@ struct SocketMachineTests {
         #expect(h.connect() == [])
         #expect(h.receive(#"[null,null,"t","e",{}]"#) == [])
         #expect(h.machine.droppedMessageCount == 2)
+    }
+
+    /// Zero intervals and timeouts set by a caller must not make `timerFired` spin.
+    @Test func zeroTimeoutsDoNotLoop() throws {
+        var h = MachineHarness {
+            $0.heartbeatInterval = .zero
+            $0.rejoinDelays = [.zero]
+            $0.closeTimeout = .zero
+            $0.reconnectPolicy.delays = []
+        }
+        _ = h.connectAndOpen()
+        _ = try h.join("room:a", options: PhoenixChannelOptions(joinTimeout: .zero))
+        #expect(
+            h.advance(to: .milliseconds(1)) == [
+                send(#"[null,"2","phoenix","heartbeat",{}]"#),
+                send(#"["1","3","room:a","phx_leave",{}]"#), "joinFailed room:a timeout retry 1ms",
+                send(#"["4","4","room:a","phx_join",{}]"#),
+            ]
+        )
     }
 
     @Test func undecodableFrameIsReportedAndTheSocketGoesOn() {
