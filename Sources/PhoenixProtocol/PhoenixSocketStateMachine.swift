@@ -15,9 +15,11 @@
 ///   "heartbeat timeout", reconnect.
 /// - Reconnect after every close the user did not ask for, as `PhoenixReconnectPolicy` says
 ///   (delays, jitter, max attempts, close codes); the count resets when the socket opens.
-///   `reconnectNow` skips the wait.
+///   `reconnectNow` skips the wait. A heartbeat timeout always reconnects (within max attempts).
+///   When the policy gives up, channels stay and rejoin if the user calls `connect` again.
 /// - On open every channel not joined rejoins at once with a fresh join ref. After `phx_error`
-///   or a join timeout a channel rejoins on `rejoinDelays` (1, 2, 5, then 10 s).
+///   or a join timeout a channel rejoins on `rejoinDelays` (1, 2, 5, then 10 s); timeouts are
+///   network trouble and keep retrying on that schedule.
 /// - A rejected join goes through the channel's `PhoenixJoinErrorPolicy`: default report and
 ///   stop; bounded retries, optionally with refreshed params (`requestJoinParams`).
 /// - One channel per topic: a second `join` throws `alreadyJoined`; `rejoin(topic:params:)`
