@@ -155,21 +155,18 @@ struct SocketMachineTests {
     @Test func reconnectDelaysFollowTheReferenceScheduleAndResetAfterOpen() {
         var h = MachineHarness()
         _ = h.connect()
-        var scheduled: [String] = []
+        var waits: [Duration] = []
+        var attempts: [Int] = []
         for _ in 0..<11 {
-            let start = h.now
-            let actions = h.failed("refused")
-            scheduled.append(actions[1])
-            guard let deadline = h.machine.nextReconnectDeadline else { break }
-            scheduled.append(
-                "waited \((deadline.offset - start.offset).components.seconds * 1000 + (deadline.offset - start.offset).components.attoseconds / 1_000_000_000_000_000)"
-            )
+            let failedAt = h.now
+            _ = h.failed("refused")
+            guard case .waitingToReconnect(let attempt, let at) = h.machine.state else { break }
+            attempts.append(attempt)
+            waits.append(failedAt.duration(to: at))
             #expect(h.advanceToNextDeadline() == [socketURL])
         }
-        let waits = scheduled.filter { $0.hasPrefix("waited") }
-        #expect(
-            waits == [10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000, 5000].map { "waited \($0)" }
-        )
+        #expect(waits == [10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000, 5000].map { .milliseconds($0) })
+        #expect(attempts == Array(1...11))
         #expect(h.machine.reconnectAttempt == 11)
         #expect(h.opened() == ["socketOpened"])
         #expect(h.machine.reconnectAttempt == 0)
