@@ -2,11 +2,11 @@ import ClustaarTestSupport
 import PhoenixProtocol
 import Testing
 
-/// The machine, a `ScriptedPhoenixServer` and a network with latency, run as a discrete-event
+/// The machine, a `AutoReplyPhoenixServer` and a network with latency, run as a discrete-event
 /// simulation: time jumps from one event to the next, so a simulated day takes a moment.
 private struct Simulation {
     var machine: PhoenixSocketStateMachine
-    var server = ScriptedPhoenixServer()
+    var server = AutoReplyPhoenixServer()
     var now = PhoenixInstant.zero
     var latency: Duration
     var serverUp = true
@@ -173,7 +173,7 @@ struct SocketSoakMachineTests {
         var machine = PhoenixSocketStateMachine(
             configuration: try PhoenixSocketConfiguration(endpoint: "ws://chat.example/socket")
         )
-        var server = ScriptedPhoenixServer()
+        var server = AutoReplyPhoenixServer()
         let now = PhoenixInstant.zero
         _ = machine.connect(now: now)
         _ = machine.transportOpened(now: now)

@@ -7,7 +7,7 @@ import PhoenixProtocol
 /// `{}` to other events (unless `handle` says otherwise), answers leaves with ok then
 /// `phx_close`, and answers pushes to topics it has not joined with `unmatched topic`, as the
 /// real server does. `restart()` forgets every join, like a restarted server.
-public struct ScriptedPhoenixServer: Sendable {
+public struct AutoReplyPhoenixServer: Sendable {
     /// How the server answers a client event on a joined topic.
     public enum Answer: Sendable, Hashable {
         /// `phx_reply` with this status and response (JSON text).

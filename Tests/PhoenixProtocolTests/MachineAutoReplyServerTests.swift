@@ -3,14 +3,14 @@ import PhoenixProtocol
 import Testing
 
 /// The scripted server answers as the recorded Phoenix server does (fixtures, section 6).
-@Suite("ScriptedPhoenixServer")
+@Suite("AutoReplyPhoenixServer")
 struct MachineScriptedServerTests {
     private func text(_ frames: [PhoenixFrame]) -> [String] { frames.map(render) }
 
     private func frame(_ json: String) -> PhoenixFrame { .text(Array(json.utf8)) }
 
     @Test func answersLikePhoenix() {
-        var server = ScriptedPhoenixServer(
+        var server = AutoReplyPhoenixServer(
             rejectJoin: { topic, _ in topic == "room:locked" ? #"{"reason":"unauthorized"}"# : nil },
             handle: {
                 $0.event == "crash" ? .crash : $0.event == "silent" ? .none : .reply(status: "ok", response: "{}")
@@ -59,7 +59,7 @@ struct MachineScriptedServerTests {
     }
 
     @Test func leaveRepliesThenCloses() {
-        var server = ScriptedPhoenixServer()
+        var server = AutoReplyPhoenixServer()
         _ = server.receive(frame(#"["1","1","room:a","phx_join",{}]"#))
         #expect(
             text(server.receive(frame(#"["1","2","room:a","phx_leave",{}]"#))) == [
