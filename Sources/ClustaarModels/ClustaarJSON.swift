@@ -17,7 +17,9 @@ public enum ClustaarJSON {
         from data: Data
     ) throws(ClustaarDecodingError) -> Value {
         do {
-            return try JSONDecoder().decode(type, from: data)
+            let decoder = JSONDecoder()
+            decoder.userInfo[ParsedPayload.userInfoKey] = ParsedPayload(data: data)
+            return try decoder.decode(type, from: data)
         } catch {
             throw ClustaarDecodingError(any: error)
         }
@@ -47,10 +49,12 @@ struct AnyCodingKey: CodingKey, Hashable {
 
     init?(stringValue: String) { self.init(stringValue) }
 
-    init?(intValue: Int) {
-        self.stringValue = String(intValue)
-        self.intValue = intValue
+    init(index: Int) {
+        self.stringValue = String(index)
+        self.intValue = index
     }
+
+    init?(intValue: Int) { self.init(index: intValue) }
 }
 
 /// The discriminator key of every typed object.

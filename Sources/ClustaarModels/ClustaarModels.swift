@@ -19,4 +19,9 @@
 //   enforced here: a client must accept what the server sends.
 // - Nested objects' own `type` keys (`card`, `quick_reply`, `choice`...) carry nothing the client
 //   uses: they are ignored when decoding and not written when encoding.
-// - This module imports nothing of ours; Foundation's `JSONDecoder`/`JSONEncoder` do the parsing.
+// - Duplicate keys: the first occurrence wins (as in `JSONDecoder`), deterministically.
+// - Entry points: `ClustaarEnvelope.decode` for server events, `ClustaarJSON.decode/encode` for
+//   the rest. They use Foundation's `JSONDecoder`/`JSONEncoder` for the typed values, and take
+//   free-form values whole from one parse of the payload (`JSONTextParser`): reading them kind
+//   by kind through `JSONDecoder` costs time proportional to depth per value.
+// - This module imports nothing of ours.

@@ -25,7 +25,7 @@ public enum ControlTimestamp: Sendable, Hashable {
     case number(JSONNumber)
     /// A string; see ``date`` for its ISO 8601 reading.
     case text(String)
-    /// Any other JSON (bool, object, array).
+    /// Any other JSON (bool, object, array), or `null` for a number beyond `Double`'s range.
     case other(JSONValue)
 
     /// The instant, when `at` is ISO 8601 text (with or without fractional seconds). Numbers
@@ -41,7 +41,8 @@ public enum ControlTimestamp: Sendable, Hashable {
 
 extension ControlTimestamp: Codable {
     public init(from decoder: any Decoder) throws {
-        switch try JSONValue(from: decoder) {
+        // A value that cannot be read at all (a number beyond Double) must not fail the event.
+        switch (try? JSONValue(from: decoder)) ?? .null {
         case .number(let number): self = .number(number)
         case .string(let text): self = .text(text)
         case let value: self = .other(value)

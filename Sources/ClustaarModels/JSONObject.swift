@@ -1,9 +1,10 @@
 /// A JSON object: its members in order, compared as a JSON object (order does not matter).
 ///
-/// Order: members built in code keep the order given. `JSONDecoder` does not report the order
-/// of the keys it read, so decoded objects list their members sorted by key, which at least
-/// makes them deterministic. When a key appears twice the first member wins, as in
-/// `JSONDecoder`; equality, hashing, lookup and encoding all follow that rule.
+/// Order: members keep the order given in code, or the wire order when decoded through
+/// ``ClustaarJSON`` or ``ClustaarEnvelope``. A plain `JSONDecoder` does not report key order, so
+/// there members come sorted by key, which at least is deterministic. A key may appear twice
+/// (as on the wire); the first member wins, as in `JSONDecoder`: equality, hashing, lookup and
+/// encoding all follow that rule.
 public struct JSONObject: Sendable {
     /// One `"key": value` member.
     public struct Member: Sendable, Hashable {
@@ -86,6 +87,16 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
 
 extension JSONObject: Codable {
     public init(from decoder: any Decoder) throws {
+        if let value = try ParsedPayload.value(for: decoder) {
+            guard case .object(let object) = value else {
+                throw DecodingError.typeMismatch(
+                    [String: JSONValue].self,
+                    DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "expected an object")
+                )
+            }
+            self = object
+            return
+        }
         try self.init(decoding: decoder.container(keyedBy: AnyCodingKey.self))
     }
 

@@ -93,9 +93,21 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 // MARK: - Codable
 
 extension JSONValue: Codable {
+    /// Decodes any JSON value. Through ``ClustaarJSON`` and ``ClustaarEnvelope`` the value is
+    /// taken whole from a parse of the payload (wire key order kept); with another decoder it
+    /// is read kind by kind (object keys then come sorted), which is slow on deep input.
     public init(from decoder: any Decoder) throws {
-        // JSONDecoder offers no way to peek at a value's kind, so try each in turn, the most
-        // frequent in Clustaar payloads first. Bool and number never coerce into each other.
+        if let value = try ParsedPayload.value(for: decoder) {
+            self = value
+            return
+        }
+        try self.init(probing: decoder)
+    }
+
+    /// Reads a value through any decoder. The decoder offers no way to peek at a value's kind,
+    /// so each is tried in turn, the most frequent in Clustaar payloads first. Bool and number
+    /// never coerce into each other.
+    private init(probing decoder: any Decoder) throws {
         let single = try decoder.singleValueContainer()
         if single.decodeNil() {
             self = .null
@@ -111,14 +123,19 @@ extension JSONValue: Codable {
             self = .number(JSONNumber(value))
         } else if let object = try? decoder.container(keyedBy: AnyCodingKey.self) {
             self = .object(try JSONObject(decoding: object))
-        } else {
+        } else if var container = try? decoder.unkeyedContainer() {
             var elements: [JSONValue] = []
-            var container = try decoder.unkeyedContainer()
             if let count = container.count { elements.reserveCapacity(count) }
             while !container.isAtEnd {
                 elements.append(try container.decode(JSONValue.self))
             }
             self = .array(elements)
+        } else {
+            // JSONDecoder parses a number it cannot represent (1e400) but refuses to read it.
+            throw DecodingError.dataCorruptedError(
+                in: single,
+                debugDescription: "a JSON value that cannot be read (a number out of range?)"
+            )
         }
     }
 

@@ -53,7 +53,8 @@ public enum JoinOutcome: Sendable, Hashable {
     case rejected(status: String, response: JSONValue)
 
     /// The outcome of a `phx_reply` to the join, from its status and the bytes of its response.
-    public static func decode(status: String, response: ArraySlice<UInt8>) throws(ClustaarDecodingError) -> JoinOutcome {
+    public static func decode(status: String, response: ArraySlice<UInt8>) throws(ClustaarDecodingError) -> JoinOutcome
+    {
         if status == "ok" {
             return .joined(try ClustaarJSON.decode(JoinStatus.self, from: response))
         }

@@ -25,7 +25,8 @@ public struct PhoenixSocketConfiguration: Sendable, Hashable {
     public static let referenceRejoinDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(5), .seconds(10)]
 
     /// Builds the URL from `endpoint` (`http`, `https`, `ws` or `wss`; http maps to ws, https to
-    /// wss), appending `/websocket`, then `params` in order, then `vsn` last.
+    /// wss), appending `/websocket`, then `params` in order, then `vsn` last (a `vsn` in `params`
+    /// or in the endpoint is replaced by the serializer's).
     ///
     /// - Throws: `PhoenixSocketError.invalidEndpoint` when the endpoint is not such a URL.
     public init(
@@ -92,7 +93,8 @@ public enum PhoenixSocketURL {
         if !path.hasSuffix("/websocket") { path += "/websocket" }
         components.path = path
         var items = (components.queryItems ?? []).filter { $0.name != "vsn" }
-        items += params.map { URLQueryItem(name: $0.name, value: $0.value) }
+        // `vsn` belongs to the serializer: a user parameter of that name is dropped.
+        items += params.filter { $0.name != "vsn" }.map { URLQueryItem(name: $0.name, value: $0.value) }
         items.append(URLQueryItem(name: "vsn", value: vsn))
         components.queryItems = items
         // URLComponents leaves "+" alone in query values; servers read it as a space.

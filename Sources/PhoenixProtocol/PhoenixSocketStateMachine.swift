@@ -15,9 +15,11 @@
 ///   "heartbeat timeout", reconnect.
 /// - Reconnect after every close the user did not ask for, as `PhoenixReconnectPolicy` says
 ///   (delays, jitter, max attempts, close codes); the count resets when the socket opens.
-///   `reconnectNow` skips the wait.
+///   `reconnectNow` skips the wait. A heartbeat timeout always reconnects (within max attempts).
+///   When the policy gives up, channels stay and rejoin if the user calls `connect` again.
 /// - On open every channel not joined rejoins at once with a fresh join ref. After `phx_error`
-///   or a join timeout a channel rejoins on `rejoinDelays` (1, 2, 5, then 10 s).
+///   or a join timeout a channel rejoins on `rejoinDelays` (1, 2, 5, then 10 s); timeouts are
+///   network trouble and keep retrying on that schedule.
 /// - A rejected join goes through the channel's `PhoenixJoinErrorPolicy`: default report and
 ///   stop; bounded retries, optionally with refreshed params (`requestJoinParams`).
 /// - One channel per topic: a second `join` throws `alreadyJoined`; `rejoin(topic:params:)`
@@ -32,6 +34,7 @@
 /// - `disconnect` closes every channel (`.disconnected`) and cancels their pushes; a later
 ///   `connect` starts with no channels.
 public struct PhoenixSocketStateMachine: Sendable {
+    /// The socket's URL, wire format, timeouts and policies.
     public let configuration: PhoenixSocketConfiguration
 
     enum SocketPhase: Sendable, Hashable {
@@ -71,6 +74,7 @@ public struct PhoenixSocketStateMachine: Sendable {
 
     // MARK: Observation
 
+    /// Where the socket is in its life.
     public var state: PhoenixSocketState {
         switch phase {
         case .idle: .idle
@@ -203,7 +207,8 @@ public struct PhoenixSocketStateMachine: Sendable {
 
     /// Joins `topic` again with new params and a fresh join ref, on purpose: the server replaces
     /// its channel (and sends `phx_close` for the old join ref, which is dropped as stale).
-    /// Resets the rejection and rejoin counts. Without an open socket it only stores the params.
+    /// Resets the rejection and rejoin counts. Pushes in flight keep waiting for their reply or
+    /// timeout; new pushes wait for the new join. Without an open socket it only stores the params.
     public mutating func rejoin(
         topic: String,
         params: PhoenixPayload,
@@ -258,7 +263,7 @@ public struct PhoenixSocketStateMachine: Sendable {
         }
         if case .joining = channel.phase { replyRoutes[joinRef] = nil }
         let ref = makeRef()
-        let deadline = now.advanced(by: channel.options.joinTimeout)
+        let deadline = later(now, by: channel.options.joinTimeout)
         channel.phase = .leaving(joinRef: joinRef, leaveRef: ref, deadline: deadline)
         channel.timerSerial = timers.schedule(.channel(topic: topic), at: deadline)
         channels[topic] = channel
@@ -330,7 +335,7 @@ public struct PhoenixSocketStateMachine: Sendable {
     public mutating func transportOpened(now: PhoenixInstant) -> [PhoenixSocketAction] {
         guard case .connecting = phase else { return [] }
         consecutiveReconnects = 0
-        phase = .open(nextHeartbeat: now.advanced(by: configuration.heartbeatInterval), pendingHeartbeat: nil)
+        phase = .open(nextHeartbeat: later(now, by: configuration.heartbeatInterval), pendingHeartbeat: nil)
         var actions: [PhoenixSocketAction] = [.emit(.socketOpened)]
         for topic in topicsInOrder() {
             guard let channel = channels[topic] else { continue }
@@ -433,6 +438,12 @@ public struct PhoenixSocketStateMachine: Sendable {
         return String(lastRef)
     }
 
+    /// `now + span`, at least 1 ms later: a zero timeout or interval set by a caller must not
+    /// make a timer due again inside the same `timerFired`.
+    private func later(_ now: PhoenixInstant, by span: Duration) -> PhoenixInstant {
+        now.advanced(by: max(span, .milliseconds(1)))
+    }
+
     private func topicsInOrder() -> [String] {
         channels.values.sorted { $0.order < $1.order }.map(\.topic)
     }
@@ -449,7 +460,7 @@ public struct PhoenixSocketStateMachine: Sendable {
             }
             let ref = makeRef()
             replyRoutes[ref] = .heartbeat
-            phase = .open(nextHeartbeat: now.advanced(by: configuration.heartbeatInterval), pendingHeartbeat: ref)
+            phase = .open(nextHeartbeat: later(now, by: configuration.heartbeatInterval), pendingHeartbeat: ref)
             let message = PhoenixMessage(
                 joinRef: nil,
                 ref: ref,
@@ -531,7 +542,7 @@ public struct PhoenixSocketStateMachine: Sendable {
     private mutating func startJoin(_ topic: String, now: PhoenixInstant, into actions: inout [PhoenixSocketAction]) {
         guard var channel = channels[topic] else { return }
         if channel.joinsSent > 0 && channel.options.refreshesParams {
-            let deadline = now.advanced(by: channel.options.joinTimeout)
+            let deadline = later(now, by: channel.options.joinTimeout)
             channel.phase = .awaitingParams(deadline: deadline)
             channel.timerSerial = timers.schedule(.channel(topic: topic), at: deadline)
             channels[topic] = channel
@@ -559,7 +570,7 @@ public struct PhoenixSocketStateMachine: Sendable {
             actions.append(.emit(.channelJoinFailed(topic: topic, failure: .unencodable(error), retryAt: nil)))
             return
         }
-        let deadline = now.advanced(by: channel.options.joinTimeout)
+        let deadline = later(now, by: channel.options.joinTimeout)
         channel.phase = .joining(joinRef: joinRef, deadline: deadline)
         channel.timerSerial = timers.schedule(.channel(topic: topic), at: deadline)
         channel.joinsSent += 1

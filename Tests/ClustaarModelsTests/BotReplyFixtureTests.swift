@@ -88,7 +88,8 @@ struct BotReplyFixtureTests {
                         subtitle: nil,
                         imageURL: "",
                         buttons: [
-                            CardButton(title: "Visit", action: .openURL(OpenURLAction(url: "https://help.example.com/")))
+                            CardButton(
+                                title: "Visit", action: .openURL(OpenURLAction(url: "https://help.example.com/")))
                         ]
                     ),
                 ])
@@ -350,7 +351,10 @@ struct BotReplyFixtureTests {
                 "wait_action",
             ]
         )
-        #expect(reply.actions.first == .text(SendTextAction(alternatives: ["I have noted your e-mail."], text: "I have noted your e-mail.")))
+        #expect(
+            reply.actions.first
+                == .text(SendTextAction(alternatives: ["I have noted your e-mail."], text: "I have noted your e-mail."))
+        )
         #expect(reply.actions.last == .wait(WaitAction(duration: 1)))
         let storeRaw: JSONObject = [
             "type": "store_session_value_action", "key": "email", "value": "jane@example.com", "add": false,

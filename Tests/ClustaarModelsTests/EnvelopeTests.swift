@@ -47,7 +47,8 @@ struct EnvelopeTests {
                 == .serverError(ClustaarServerError(status: nil, error: ["code": 7]))
         )
         #expect(try content(#"{"status":500}"#) == .serverError(ClustaarServerError(status: 500, error: nil)))
-        #expect(try content(#"{"status":500,"body":"oops"}"#) == .serverError(ClustaarServerError(status: 500, error: nil)))
+        #expect(
+            try content(#"{"status":500,"body":"oops"}"#) == .serverError(ClustaarServerError(status: 500, error: nil)))
     }
 
     @Test func status200WithNullDataIsADecodeError() throws {

@@ -34,11 +34,13 @@ struct EventFixtureTests {
         let plain = ControlTimestamp.text("2024-06-10T09:15:42Z")
         #expect(plain.date?.timeIntervalSince1970 == 1_718_010_942)
         #expect(ControlTimestamp.text("yesterday").date == nil)
-        let odd = try ClustaarEnvelope.decode(ControlChange.self, from: ArraySlice(#"{"at":{"s":1},"value":false}"#.utf8))
+        let odd = try ClustaarEnvelope.decode(
+            ControlChange.self, from: ArraySlice(#"{"at":{"s":1},"value":false}"#.utf8))
         #expect(odd == .value(ControlChange(control: false, at: .other(["s": 1]))))
         let none = try ClustaarEnvelope.decode(ControlChange.self, from: ArraySlice(#"{"at":null,"value":false}"#.utf8))
         #expect(none == .value(ControlChange(control: false, at: nil)))
-        let fractional = try ClustaarEnvelope.decode(ControlChange.self, from: ArraySlice(#"{"at":1.5,"value":true}"#.utf8))
+        let fractional = try ClustaarEnvelope.decode(
+            ControlChange.self, from: ArraySlice(#"{"at":1.5,"value":true}"#.utf8))
         #expect(fractional == .value(ControlChange(control: true, at: .number(1.5))))
     }
 
@@ -53,9 +55,15 @@ struct EventFixtureTests {
     }
 
     @Test func joinStatusFromPhoenixReplyResponse() throws {
-        #expect(try JoinOutcome.decode(status: "ok", response: ArraySlice(#"{"control":true}"#.utf8)) == .joined(JoinStatus(control: true)))
-        #expect(try JoinOutcome.decode(status: "ok", response: ArraySlice("{}".utf8)) == .joined(JoinStatus(control: false)))
-        #expect(try JoinOutcome.decode(status: "ok", response: ArraySlice("null".utf8)) == .joined(JoinStatus(control: false)))
+        #expect(
+            try JoinOutcome.decode(status: "ok", response: ArraySlice(#"{"control":true}"#.utf8))
+                == .joined(JoinStatus(control: true)))
+        #expect(
+            try JoinOutcome.decode(status: "ok", response: ArraySlice("{}".utf8)) == .joined(JoinStatus(control: false))
+        )
+        #expect(
+            try JoinOutcome.decode(status: "ok", response: ArraySlice("null".utf8))
+                == .joined(JoinStatus(control: false)))
         #expect(
             try JoinOutcome.decode(status: "ok", response: ArraySlice(#"{"control":null}"#.utf8))
                 == .joined(JoinStatus(control: false))
@@ -87,22 +95,37 @@ struct EventFixtureTests {
     /// Each outbound fixture is exactly what the encoder produces for its one-line reply, and
     /// decodes back to that reply.
     @Test(arguments: [
-        ("interlocutor_reply_text.json", InterlocutorReply(
-            token: FixtureID.token, body: .text("Bonjour, je cherche un tarif 😀"),
-            channel: InterlocutorReplyParams.webChatChannel)),
-        ("interlocutor_reply_go_to.json", InterlocutorReply(
-            token: FixtureID.token,
-            body: .goTo(step: FixtureID.pricingStep, name: "Pricing", sessionValues: ["plan": "starter"]),
-            channel: InterlocutorReplyParams.webChatChannel)),
-        ("interlocutor_reply_custom_event.json", InterlocutorReply(
-            token: FixtureID.token, body: .customEvent(name: "cart_abandoned"),
-            channel: InterlocutorReplyParams.webChatChannel)),
-        ("interlocutor_reply_url_loaded.json", InterlocutorReply(
-            token: FixtureID.token, body: .urlLoaded(url: "https://www.example.com/pricing?utm_source=chat"),
-            channel: InterlocutorReplyParams.webChatChannel)),
-        ("interlocutor_reply_coordinates.json", InterlocutorReply(
-            token: FixtureID.token, body: .coordinates(latitude: 48.8566, longitude: 2.3522),
-            channel: InterlocutorReplyParams.webChatChannel)),
+        (
+            "interlocutor_reply_text.json",
+            InterlocutorReply(
+                token: FixtureID.token, body: .text("Bonjour, je cherche un tarif 😀"),
+                channel: InterlocutorReplyParams.webChatChannel)
+        ),
+        (
+            "interlocutor_reply_go_to.json",
+            InterlocutorReply(
+                token: FixtureID.token,
+                body: .goTo(step: FixtureID.pricingStep, name: "Pricing", sessionValues: ["plan": "starter"]),
+                channel: InterlocutorReplyParams.webChatChannel)
+        ),
+        (
+            "interlocutor_reply_custom_event.json",
+            InterlocutorReply(
+                token: FixtureID.token, body: .customEvent(name: "cart_abandoned"),
+                channel: InterlocutorReplyParams.webChatChannel)
+        ),
+        (
+            "interlocutor_reply_url_loaded.json",
+            InterlocutorReply(
+                token: FixtureID.token, body: .urlLoaded(url: "https://www.example.com/pricing?utm_source=chat"),
+                channel: InterlocutorReplyParams.webChatChannel)
+        ),
+        (
+            "interlocutor_reply_coordinates.json",
+            InterlocutorReply(
+                token: FixtureID.token, body: .coordinates(latitude: 48.8566, longitude: 2.3522),
+                channel: InterlocutorReplyParams.webChatChannel)
+        ),
     ])
     func outboundReplyMatchesFixture(file: String, reply: InterlocutorReply) throws {
         #expect(try encodedJSON(reply) == Fixtures.json(file))

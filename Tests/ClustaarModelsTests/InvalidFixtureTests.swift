@@ -15,7 +15,9 @@ struct InvalidFixtureTests {
     }
 
     static func botReply(_ file: String, _ kind: ClustaarDecodingError.Kind, _ path: String) -> Case {
-        Case(file: "invalid/\(file)", kind: kind, path: path) { _ = try ClustaarEnvelope.decode(BotReply.self, from: $0) }
+        Case(file: "invalid/\(file)", kind: kind, path: path) {
+            _ = try ClustaarEnvelope.decode(BotReply.self, from: $0)
+        }
     }
 
     static let actionsPath = "body.data.fulfillment.actions"
@@ -25,7 +27,8 @@ struct InvalidFixtureTests {
         botReply("bot_reply_missing_actions.json", .missingValue, actionsPath),
         botReply("bot_reply_text_missing_alternatives.json", .missingValue, "\(actionsPath)[0].alternatives"),
         botReply("bot_reply_quick_reply_missing_action.json", .missingValue, "\(actionsPath)[0].buttons[0].action"),
-        botReply("bot_reply_wait_duration_string.json", .typeMismatch(expected: "number"), "\(actionsPath)[0].duration"),
+        botReply(
+            "bot_reply_wait_duration_string.json", .typeMismatch(expected: "number"), "\(actionsPath)[0].duration"),
         botReply("bot_reply_image_url_number.json", .typeMismatch(expected: "string"), "\(actionsPath)[0].imageURL"),
         botReply("bot_reply_actions_not_array.json", .typeMismatch(expected: "array"), actionsPath),
         botReply("bot_reply_action_without_type.json", .missingValue, "\(actionsPath)[0].type"),
@@ -34,7 +37,8 @@ struct InvalidFixtureTests {
         botReply("bot_reply_top_level_array.json", .typeMismatch(expected: "object"), ""),
         botReply("bot_reply_truncated.json", .invalidJSON, ""),
         botReply("bot_reply_empty_file.json", .invalidJSON, ""),
-        Case(file: "invalid/agent_reply_message_number.json", kind: .typeMismatch(expected: "string"), path: "message") {
+        Case(file: "invalid/agent_reply_message_number.json", kind: .typeMismatch(expected: "string"), path: "message")
+        {
             _ = try ClustaarEnvelope.decode(AgentReply.self, from: $0)
         },
         Case(file: "invalid/control_value_string.json", kind: .typeMismatch(expected: "bool"), path: "value") {
@@ -87,12 +91,14 @@ struct InvalidFixtureTests {
     }
 
     @Test func bareReplyPathsStartAtFulfillment() throws {
-        let json = #"{"fulfillment":{"actions":[{"type":"wait_action"},{"type":"send_cards_action","cards":[{"title":"A","buttons":[{"title":5}]}]}]}}"#
+        let json =
+            #"{"fulfillment":{"actions":[{"type":"wait_action"},{"type":"send_cards_action","cards":[{"title":"A","buttons":[{"title":5}]}]}]}}"#
         let error = try #require(throws: ClustaarDecodingError.self) {
             try ClustaarEnvelope.decode(BotReply.self, from: ArraySlice(json.utf8))
         }
         #expect(error.path == "fulfillment.actions[0].duration")
-        let cards = #"{"fulfillment":{"actions":[{"type":"send_cards_action","cards":[{"title":"A","buttons":[{"title":5}]}]}]}}"#
+        let cards =
+            #"{"fulfillment":{"actions":[{"type":"send_cards_action","cards":[{"title":"A","buttons":[{"title":5}]}]}]}}"#
         let cardError = try #require(throws: ClustaarDecodingError.self) {
             try ClustaarEnvelope.decode(BotReply.self, from: ArraySlice(cards.utf8))
         }

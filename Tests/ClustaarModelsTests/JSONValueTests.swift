@@ -1,4 +1,5 @@
 import ClustaarModels
+import Foundation
 import Testing
 
 @Suite("JSONValue")
@@ -50,8 +51,24 @@ struct JSONValueTests {
         #expect(Set([JSONValue.object(ordered), .object(reversed)]).count == 1)
         #expect(ordered != ["a": 2, "b": 2])
         #expect(ordered != ["a": 2])
-        // Decoded objects list members by key (JSONDecoder does not report the order).
-        #expect(try parse(#"{"z":1,"a":2,"m":3}"#).objectValue?.keys == ["a", "m", "z"])
+        // Decoded objects keep the wire order.
+        #expect(try parse(#"{"z":1,"a":2,"m":{"y":1,"b":2}}"#).objectValue?.keys == ["z", "a", "m"])
+        #expect(try parse(#"{"z":1,"a":2,"m":{"y":1,"b":2}}"#)["m"]?.objectValue?.keys == ["y", "b"])
+    }
+
+    /// A plain JSONDecoder (not this module's entry points) still decodes the same values,
+    /// through the slower kind-by-kind path, with object keys sorted.
+    @Test func plainJSONDecoderFallback() throws {
+        let json = #"{"z":[1,2.5,"s",true,null,{"k":[]}],"a":-7,"u":18446744073709551615}"#
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+        #expect(value == (try parse(json)))
+        #expect(value.objectValue?.keys == ["a", "u", "z"])
+        let reply = try JSONDecoder().decode(
+            BotAction.self,
+            from: Data(#"{"type":"new_thing","b":{"y":1,"x":[2]}}"#.utf8)
+        )
+        #expect(reply == .unknown(UnknownObject(raw: ["type": "new_thing", "b": ["x": [2], "y": 1]])!))
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(JSONValue.self, from: Data("[1e400]".utf8)) }
     }
 
     @Test func duplicateKeysFirstWins() throws {
@@ -83,13 +100,41 @@ struct JSONValueTests {
 
     @Test func decodesTypedValuesFromItself() throws {
         let payload: JSONValue = ["event": "open_cart", "payload": ["items": 3]]
-        #expect(try payload.decode(SendJSEventAction.self) == SendJSEventAction(event: "open_cart", payload: ["items": 3]))
+        #expect(
+            try payload.decode(SendJSEventAction.self) == SendJSEventAction(event: "open_cart", payload: ["items": 3]))
         let error = try #require(throws: ClustaarDecodingError.self) { try payload.decode(AgentReply.self) }
         #expect(error.path == "type")
     }
 
+    /// The module's own parse and Foundation's decoder agree, on every fixture and on escapes,
+    /// whitespace, numbers and duplicates.
+    @Test func ownParseAgreesWithJSONDecoder() throws {
+        var documents = [
+            #" { "a" : [ 1 , -2.5e-3 , 1E+2 , 0 ] ,"b":"\"\\\/\b\f\n\r\t\u00e9\u4e2D\ud83d\ude00\u0000" } "#,
+            #"{"k":1,"k":2,"":{},"e":[]}"#, #""lone""#, "-0", "18446744073709551616", "[true,false,null]",
+        ]
+        for file in try Fixtures.allFileNames() where !file.hasPrefix("invalid/") {
+            documents.append(String(decoding: try Fixtures.bytes(file), as: UTF8.self))
+        }
+        for document in documents {
+            let own = try parse(document)
+            let foundation = try JSONDecoder().decode(JSONValue.self, from: Data(document.utf8))
+            #expect(own == foundation, "\(document.prefix(60))")
+        }
+        #expect(try parse(documents[0])["b"] == "\"\\/\u{8}\u{C}\n\r\té中😀\u{0}")
+    }
+
+    /// JSONDecoder accepts a UTF-8 byte order mark; so does the own parse (wire order kept).
+    @Test func byteOrderMark() throws {
+        let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array(#"{"b":1,"a":2}"#.utf8)
+        let value = try ClustaarJSON.decode(JSONValue.self, from: bytes[...])
+        #expect(value.objectValue?.keys == ["b", "a"])
+    }
+
     @Test func nonFiniteNumbersDoNotEncode() throws {
-        #expect(throws: ClustaarEncodingError.self) { try ClustaarJSON.encode(JSONValue.number(JSONNumber(Double.nan))) }
+        #expect(throws: ClustaarEncodingError.self) {
+            try ClustaarJSON.encode(JSONValue.number(JSONNumber(Double.nan)))
+        }
         #expect(throws: ClustaarEncodingError.self) {
             try ClustaarJSON.encode(JSONValue.number(JSONNumber(Double.infinity)))
         }

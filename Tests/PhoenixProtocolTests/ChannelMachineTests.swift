@@ -47,7 +47,10 @@ struct ChannelMachineTests {
             refreshesParams: true,
             joinErrorPolicy: .retry(times: 2, after: .seconds(3))
         )
-        #expect(try h.join(topic, #"{"token":"old"}"#, options: options) == [send(#"["1","1","room:a","phx_join",{"token":"old"}]"#)])
+        #expect(
+            try h.join(topic, #"{"token":"old"}"#, options: options) == [
+                send(#"["1","1","room:a","phx_join",{"token":"old"}]"#)
+            ])
         var log = h.receive(joinReply("1", status: "error", #"{"reason":"unauthorized"}"#))
         log += h.advanceToNextDeadline()
         log += h.provideParams(topic, #"{"token":"new"}"#)
@@ -244,7 +247,10 @@ struct ChannelMachineTests {
         _ = h.connectAndOpen()
         _ = try h.join(topic)
         let buffered = try h.push(topic, "hello", #"{"n":1}"#)
-        #expect(h.failed("reset") == ["errored room:a connectionLost rejoin onOpen", "socketClosed nil reset", "reconnect 1 at 10ms"])
+        #expect(
+            h.failed("reset") == [
+                "errored room:a connectionLost rejoin onOpen", "socketClosed nil reset", "reconnect 1 at 10ms",
+            ])
         #expect(h.machine.channelState(topic: topic) == .waitingForSocket)
         // Join timeout of the dead attempt never fires; only the reconnect and the push timeout remain.
         #expect(h.machine.nextDeadline == PhoenixInstant(offset: .milliseconds(10)))
@@ -275,7 +281,8 @@ struct ChannelMachineTests {
         #expect(h.receive(#"["0","0","room:a","phx_close",{}]"#) == [])  // stale close
         #expect(h.machine.droppedMessageCount == before + 5)
         #expect(h.machine.channelState(topic: topic) == .joined(joinRef: "1"))
-        #expect(h.receive(#"[null,null,"room:a","broadcast",{"b":true}]"#) == [message(topic, "broadcast", #"{"b":true}"#)])
+        #expect(
+            h.receive(#"[null,null,"room:a","broadcast",{"b":true}]"#) == [message(topic, "broadcast", #"{"b":true}"#)])
         #expect(h.receive(#"["1",null,"room:a","bot_reply",{"x":1}]"#) == [message(topic, "bot_reply", #"{"x":1}"#)])
     }
 

@@ -11,12 +11,13 @@ struct SocketURLTests {
         )
         #expect(
             configuration.url.absoluteString
-                == "wss://chat.example/socket/websocket?token=a%20b%2Bc&vsn=ignored?&vsn=2.0.0"
+                == "wss://chat.example/socket/websocket?token=a%20b%2Bc&vsn=2.0.0"
         )
     }
 
     @Test func httpMapsToWsAndV1SelectsVsn1() throws {
-        let configuration = try PhoenixSocketConfiguration(endpoint: "http://127.0.0.1:4100/socket/", serializer: .jsonV1)
+        let configuration = try PhoenixSocketConfiguration(
+            endpoint: "http://127.0.0.1:4100/socket/", serializer: .jsonV1)
         #expect(configuration.url.absoluteString == "ws://127.0.0.1:4100/socket/websocket?vsn=1.0.0")
         let existing = try PhoenixSocketConfiguration(endpoint: "ws://h/socket/websocket", serializer: .binaryV2)
         #expect(existing.url.absoluteString == "ws://h/socket/websocket?vsn=2.0.0")
@@ -134,7 +135,10 @@ struct SocketMachineTests {
             code == 1000
             ? ["socketClosed 1000", "reconnectAbandoned 0"] : ["socketClosed \(code)", "reconnect 1 at 10ms"]
         #expect(h.closed(code) == expected)
-        #expect(h.machine.state == (code == 1000 ? .closed : .waitingToReconnect(attempt: 1, at: h.now.advanced(by: .milliseconds(10)))))
+        #expect(
+            h.machine.state
+                == (code == 1000 ? .closed : .waitingToReconnect(attempt: 1, at: h.now.advanced(by: .milliseconds(10))))
+        )
     }
 
     @Test func userDisconnectNeverReconnects() {
@@ -151,19 +155,18 @@ struct SocketMachineTests {
     @Test func reconnectDelaysFollowTheReferenceScheduleAndResetAfterOpen() {
         var h = MachineHarness()
         _ = h.connect()
-        var scheduled: [String] = []
+        var waits: [Duration] = []
+        var attempts: [Int] = []
         for _ in 0..<11 {
-            let start = h.now
-            let actions = h.failed("refused")
-            scheduled.append(actions[1])
-            guard let deadline = h.machine.nextReconnectDeadline else { break }
-            scheduled.append("waited \((deadline.offset - start.offset).components.seconds * 1000 + (deadline.offset - start.offset).components.attoseconds / 1_000_000_000_000_000)")
+            let failedAt = h.now
+            _ = h.failed("refused")
+            guard case .waitingToReconnect(let attempt, let at) = h.machine.state else { break }
+            attempts.append(attempt)
+            waits.append(failedAt.duration(to: at))
             #expect(h.advanceToNextDeadline() == [socketURL])
         }
-        let waits = scheduled.filter { $0.hasPrefix("waited") }
-        #expect(
-            waits == [10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000, 5000].map { "waited \($0)" }
-        )
+        #expect(waits == [10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000, 5000].map { .milliseconds($0) })
+        #expect(attempts == Array(1...11))
         #expect(h.machine.reconnectAttempt == 11)
         #expect(h.opened() == ["socketOpened"])
         #expect(h.machine.reconnectAttempt == 0)
@@ -230,6 +233,25 @@ struct SocketMachineTests {
         #expect(h.connect() == [])
         #expect(h.receive(#"[null,null,"t","e",{}]"#) == [])
         #expect(h.machine.droppedMessageCount == 2)
+    }
+
+    /// Zero intervals and timeouts set by a caller must not make `timerFired` spin.
+    @Test func zeroTimeoutsDoNotLoop() throws {
+        var h = MachineHarness {
+            $0.heartbeatInterval = .zero
+            $0.rejoinDelays = [.zero]
+            $0.closeTimeout = .zero
+            $0.reconnectPolicy.delays = []
+        }
+        _ = h.connectAndOpen()
+        _ = try h.join("room:a", options: PhoenixChannelOptions(joinTimeout: .zero))
+        #expect(
+            h.advance(to: .milliseconds(1)) == [
+                send(#"[null,"2","phoenix","heartbeat",{}]"#),
+                send(#"["1","3","room:a","phx_leave",{}]"#), "joinFailed room:a timeout retry 1ms",
+                send(#"["4","4","room:a","phx_join",{}]"#),
+            ]
+        )
     }
 
     @Test func undecodableFrameIsReportedAndTheSocketGoesOn() {
