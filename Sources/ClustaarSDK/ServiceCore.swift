@@ -353,7 +353,8 @@ actor ServiceCore {
                         }
                     }
                     await core.connectionEnded(
-                        closeCode: closeFrame?.code, closeReason: closeFrame?.reason, failure: nil, generation: generation)
+                        closeCode: closeFrame?.code, closeReason: closeFrame?.reason, failure: nil,
+                        generation: generation)
                 } catch {
                     await core.connectionEnded(closeCode: nil, closeReason: nil, failure: error, generation: generation)
                 }
@@ -497,4 +498,3 @@ actor ServiceCore {
         }
     }
 }
-

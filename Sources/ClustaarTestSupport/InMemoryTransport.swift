@@ -16,13 +16,18 @@ public final class InMemoryTransport: Transport {
     private let autoAccept: Bool
     private let attemptsStream: AsyncStream<InMemoryServerConnection>
     private let attemptsContinuation: AsyncStream<InMemoryServerConnection>.Continuation
+    private let attemptedRequests = Locked<[WebSocketRequest]>([])
 
     public init(autoAccept: Bool = true) {
         self.autoAccept = autoAccept
         (attemptsStream, attemptsContinuation) = AsyncStream.makeStream()
     }
 
-    /// Every connection attempt, in order, as the server sees it.
+    /// The request of every connection attempt so far, in order. (Readable while another task
+    /// consumes `connections`, e.g. a `ScriptedPhoenixServer`.)
+    public var requests: [WebSocketRequest] { attemptedRequests.withLock { $0 } }
+
+    /// Every connection attempt, in order, as the server sees it. One consumer at a time.
     public var connections: AsyncStream<InMemoryServerConnection> { attemptsStream }
 
     /// The next connection attempt (nil once the transport is finished).
@@ -39,6 +44,7 @@ public final class InMemoryTransport: Transport {
         _ body: (any WebSocketConnection) async throws -> Result
     ) async throws -> Result {
         let pair = InMemoryServerConnection(request: request)
+        attemptedRequests.withLock { $0.append(request) }
         attemptsContinuation.yield(pair)
         if autoAccept { pair.accept() }
         let client = try await pair.waitForAcceptance()

@@ -96,7 +96,8 @@ public final class ScriptedPhoenixServer: Sendable {
     /// Answers `message` (a push, join or leave) with a reply.
     public func reply(to message: PhoenixMessage, status: String = "ok", response: String = "{}") throws {
         try send(
-            .reply(joinRef: message.joinRef, ref: message.ref, topic: message.topic, status: status,
+            .reply(
+                joinRef: message.joinRef, ref: message.ref, topic: message.topic, status: status,
                 response: .json(response)))
     }
 

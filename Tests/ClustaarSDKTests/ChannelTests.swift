@@ -2,6 +2,7 @@ import ClustaarSDK
 import ClustaarTestSupport
 import Foundation
 import PhoenixProtocol
+import Synchronization
 import Testing
 
 @Suite struct ChannelTests {
@@ -75,7 +76,9 @@ import Testing
         let harness = try Harness()
         let channel = harness.channel()
         _ = try await harness.joined(channel)
-        let acknowledged = Task { try await channel.sendReply(token: "bot-token", .customEvent(name: "cart_abandoned")) }
+        let acknowledged = Task {
+            try await channel.sendReply(token: "bot-token", .customEvent(name: "cart_abandoned"))
+        }
         let push = try await harness.server.nextMessage()
         #expect(try json(push.payload)["params"]?["display"] == false)
         try harness.server.reply(to: push, status: "error", response: #"{"reason":"invalid token"}"#)
@@ -213,9 +216,8 @@ import Testing
         let firstJoin = try await harness.joined(channel)
         let acknowledged = Task { try await channel.sendReply(token: "bot-token", .text("are you there?")) }
         _ = try await harness.server.nextMessage()
-        harness.server.drop()
+        await harness.dropAndReconnect()
         await #expect(throws: ClustaarError.outcomeUnknown) { try await acknowledged.value }
-        harness.clock.advance(by: .milliseconds(10))
         let rejoin = try await harness.server.nextMessage()
         #expect(rejoin.event == "phx_join")
         #expect(rejoin.ref != firstJoin.ref)
@@ -224,7 +226,7 @@ import Testing
         var replies = channel.botReplies.makeAsyncIterator()
         try harness.server.push(topic: Harness.topic, event: "bot_reply", payload: echoBotReply, joinRef: rejoin.ref)
         #expect(await replies.next() != nil)
-        #expect(harness.server.connectionCount == 2)
+        #expect(harness.transport.requests.count == 2)
     }
 
     @Test func anAsyncParamsProviderIsAskedBeforeEveryJoin() async throws {
@@ -240,8 +242,7 @@ import Testing
         #expect(try json(join.payload)["socketToken"] == "token-1")
         try harness.server.reply(to: join, response: #"{"control":false}"#)
         _ = try await status.value
-        harness.server.drop()
-        harness.clock.advance(by: .milliseconds(10))
+        await harness.dropAndReconnect()
         let rejoin = try await harness.server.nextMessage()
         #expect(try json(rejoin.payload)["socketToken"] == "token-2")
     }
@@ -249,7 +250,9 @@ import Testing
 
 final class Counter: Sendable {
     private let value = Mutex(0)
-    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    func increment() -> Int {
+        value.withLock {
+            $0 += 1; return $0
+        }
+    }
 }
-
-import Synchronization

@@ -41,6 +41,25 @@ struct Harness {
     }
 }
 
+extension Harness {
+    /// Drops the connection, waits for the reconnect to be scheduled, and lets its delay pass.
+    func dropAndReconnect() async {
+        var states = service.connectionStates.makeAsyncIterator()
+        server.drop()
+        while let state = await states.next() {
+            if case .reconnecting(_, let delay) = state {
+                clock.advance(by: delay)
+                return
+            }
+        }
+    }
+
+    /// Yields until `condition` holds (the service works on other tasks).
+    func eventually(_ condition: () -> Bool) async {
+        while !condition() { await Task.yield() }
+    }
+}
+
 /// The payload as a JSON value, for comparisons that ignore key order.
 func json(_ payload: PhoenixPayload) throws -> JSONValue {
     try ClustaarJSON.decode(JSONValue.self, from: payload.bytes)
