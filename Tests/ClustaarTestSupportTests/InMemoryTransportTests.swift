@@ -68,7 +68,9 @@ import TransportCore
 
     @Test func aRejectedAttemptThrowsBeforeTheBody() async {
         let transport = InMemoryTransport(autoAccept: false)
-        let server = Task { await transport.nextConnection()?.reject(TransportError(.handshakeRejected(status: 403), "403")) }
+        let server = Task {
+            await transport.nextConnection()?.reject(TransportError(.handshakeRejected(status: 403), "403"))
+        }
         await #expect(throws: TransportError(.handshakeRejected(status: 403), "403")) {
             try await transport.withConnection(to: request) { _ in Issue.record("the body must not run") }
         }
