@@ -37,6 +37,9 @@ let package = Package(
             dependencies: ["TransportCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
+        // The transport conformance suite, shared by every transport's tests (not a product).
+        .target(name: "TransportConformance", dependencies: ["TransportCore", "ClustaarTestSupport"]),
+
         // The one place that composes.
         .target(name: "ClustaarSDK", dependencies: ["ClustaarModels", "PhoenixProtocol", "TransportCore"]),
         .target(name: "ClustaarTestSupport", dependencies: ["PhoenixProtocol", "TransportCore"]),
@@ -48,11 +51,14 @@ let package = Package(
         ),
         .testTarget(name: "TransportCoreTests", dependencies: ["TransportCore", "ClustaarTestSupport"]),
         .testTarget(name: "TransportLWSTests", dependencies: ["TransportLWS", "TransportCore"]),
-        .testTarget(name: "TransportPOSIXTests", dependencies: ["TransportPOSIX", "TransportCore"]),
+        .testTarget(
+            name: "TransportPOSIXTests",
+            dependencies: ["TransportPOSIX", "TransportCore", "TransportConformance"]
+        ),
         .testTarget(name: "ClustaarSDKTests", dependencies: ["ClustaarSDK", "ClustaarTestSupport"]),
         .testTarget(
             name: "ClustaarTestSupportTests",
-            dependencies: ["ClustaarTestSupport", "PhoenixProtocol", "TransportCore"]
+            dependencies: ["ClustaarTestSupport", "PhoenixProtocol", "TransportCore", "TransportConformance"]
         ),
     ]
 )
