@@ -40,6 +40,9 @@ let package = Package(
         // The transport conformance suite, shared by every transport's tests (not a product).
         .target(name: "TransportConformance", dependencies: ["TransportCore", "ClustaarTestSupport"]),
 
+        // Drives the Autobahn fuzzingserver with a transport (a manual conformance check).
+        .executableTarget(name: "ws-conformance-client", dependencies: ["TransportCore", "TransportPOSIX"]),
+
         // The one place that composes.
         .target(name: "ClustaarSDK", dependencies: ["ClustaarModels", "PhoenixProtocol", "TransportCore"]),
         .target(name: "ClustaarTestSupport", dependencies: ["PhoenixProtocol", "TransportCore"]),
