@@ -62,7 +62,8 @@ extension WebSocketInbound {
     func expectEnd(_ what: String) async throws {
         var iterator = makeAsyncIterator()
         if let message = try await iterator.next() {
-            throw ConformanceFailure("\(what): expected the end of the inbound sequence, got \(Check.describe(message))")
+            throw ConformanceFailure(
+                "\(what): expected the end of the inbound sequence, got \(Check.describe(message))")
         }
     }
 }

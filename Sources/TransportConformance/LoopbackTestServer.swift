@@ -21,7 +21,8 @@ public final class LoopbackTestServer: Sendable {
         let script = packageRoot.appendingPathComponent("Tests/Servers/ws_test_server.py")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw ConformanceFailure(
-                "\(python.path) is missing: run `make venv` (python3 -m venv .venv && .venv/bin/pip install websockets)")
+                "\(python.path) is missing: run `make venv` (python3 -m venv .venv && .venv/bin/pip install websockets)"
+            )
         }
         let process = Process()
         process.executableURL = python

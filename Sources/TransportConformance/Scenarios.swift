@@ -9,7 +9,8 @@ extension TransportConformance {
                     for size in [0, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20] {
                         let message = WebSocketMessage.text(patternText(size))
                         try await connection.send(message)
-                        try Check.equal(try await connection.inbound.nextMessage("echo"), message, "text echo of \(size) B")
+                        try Check.equal(
+                            try await connection.inbound.nextMessage("echo"), message, "text echo of \(size) B")
                     }
                 }
             },
@@ -38,7 +39,9 @@ extension TransportConformance {
                     connection in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
-                            for index in 0..<1000 { try await connection.send(.text("message \(index) " + patternText(200))) }
+                            for index in 0..<1000 {
+                                try await connection.send(.text("message \(index) " + patternText(200)))
+                            }
                         }
                         var iterator = connection.inbound.makeAsyncIterator()
                         for index in 0..<1000 {
@@ -59,7 +62,8 @@ extension TransportConformance {
             },
             ConformanceScenario("custom headers reach the server") { target in
                 let headers = [HTTPHeader("X-Clustaar-Test", "42"), HTTPHeader("Authorization", "Bearer token-1")]
-                try await target.transport.withConnection(to: target.request(.websockets, "/headers", headers: headers)) {
+                try await target.transport.withConnection(to: target.request(.websockets, "/headers", headers: headers))
+                {
                     connection in
                     let message = try await connection.inbound.nextMessage("headers")
                     let object = try JSONSerialization.jsonObject(with: Data((message.string ?? "").utf8))
@@ -68,7 +72,8 @@ extension TransportConformance {
                     try Check.equal(seen["authorization"], "Bearer token-1", "Authorization as the server saw it")
                 }
             },
-            ConformanceScenario("sending more than maxMessageSize throws messageTooBig", requires: .wireLevel) { target in
+            ConformanceScenario("sending more than maxMessageSize throws messageTooBig", requires: .wireLevel) {
+                target in
                 let limits = WebSocketLimits(maxMessageSize: 16)
                 try await target.transport.withConnection(to: target.request(.websockets, "/echo", limits: limits)) {
                     connection in
@@ -93,7 +98,8 @@ extension TransportConformance {
                         try await connection.inbound.nextMessage("text"), .text("part0-part1-part2-part3-"),
                         "reassembled text")
                     let binary = (0..<4).flatMap { [UInt8](repeating: UInt8($0), count: 10) }
-                    try Check.equal(try await connection.inbound.nextMessage("binary"), .binary(binary), "reassembled binary")
+                    try Check.equal(
+                        try await connection.inbound.nextMessage("binary"), .binary(binary), "reassembled binary")
                 }
             },
             ConformanceScenario("a ping between fragments, a character split across them", requires: .wireLevel) {
@@ -130,7 +136,8 @@ extension TransportConformance {
                             _ = try await connection.inbound.nextMessage("oversized")
                         }
                     }
-                    try Check.equal(try await target.recordedCloseCode(of: id), 1009, "the client's close code (\(query))")
+                    try Check.equal(
+                        try await target.recordedCloseCode(of: id), 1009, "the client's close code (\(query))")
                 }
             },
         ]
@@ -158,7 +165,9 @@ extension TransportConformance {
                     connection in
                     await connection.close(code: CloseCode(4001), reason: "done here")
                     let reply = try await connection.inbound.nextMessage("close")
-                    guard case .close = reply else { throw ConformanceFailure("expected the server's close, got \(reply)") }
+                    guard case .close = reply else {
+                        throw ConformanceFailure("expected the server's close, got \(reply)")
+                    }
                     try await connection.inbound.expectEnd("after the close")
                 }
                 let report = try await target.report(of: id)
@@ -193,7 +202,8 @@ extension TransportConformance {
                 try Check.that(report.keys.contains("close_code"), "the client answered the close: \(report)")
                 try Check.that(report["close_code"] is NSNull, "the client's answer carries no code: \(report)")
             },
-            ConformanceScenario("an invalid close code from the server closes with 1002", requires: .wireLevel) { target in
+            ConformanceScenario("an invalid close code from the server closes with 1002", requires: .wireLevel) {
+                target in
                 for code in [999, 1005, 1006, 2999, 5000] {
                     let id = uniqueID()
                     try await target.transport.withConnection(
@@ -220,10 +230,12 @@ extension TransportConformance {
                     }
                 }
             },
-            ConformanceScenario("a server that never answers our close: close timeout", requires: .wireLevel) { target in
+            ConformanceScenario("a server that never answers our close: close timeout", requires: .wireLevel) {
+                target in
                 let timeouts = WebSocketTimeouts(close: .milliseconds(200))
                 let start = ContinuousClock.now
-                try await target.transport.withConnection(to: target.request(.raw, "/ignore-close", timeouts: timeouts)) {
+                try await target.transport.withConnection(to: target.request(.raw, "/ignore-close", timeouts: timeouts))
+                {
                     connection in
                     await connection.close(code: .normalClosure, reason: "")
                     try await Check.throwsTransportError(.closeTimeout, "inbound after an unanswered close") {
@@ -240,8 +252,12 @@ extension TransportConformance {
         [
             ConformanceScenario("a non-101 answer is reported with its status") { target in
                 for status in [403, 404, 500] {
-                    try await Check.throwsTransportError(.handshakeRejected(status: status), "upgrade answered \(status)") {
-                        try await target.transport.withConnection(to: target.request(.websockets, "/reject?status=\(status)")) {
+                    try await Check.throwsTransportError(
+                        .handshakeRejected(status: status), "upgrade answered \(status)"
+                    ) {
+                        try await target.transport.withConnection(
+                            to: target.request(.websockets, "/reject?status=\(status)")
+                        ) {
                             _ in throw ConformanceFailure("the body ran for a rejected upgrade")
                         }
                     }
@@ -253,7 +269,8 @@ extension TransportConformance {
                     to: target.request(.websockets, "/subprotocol", subprotocols: offered)
                 ) { connection in
                     try Check.equal(connection.subprotocol, "chat.v1", "selected subprotocol")
-                    try Check.equal(try await connection.inbound.nextMessage("report"), .text("chat.v1"), "server's view")
+                    try Check.equal(
+                        try await connection.inbound.nextMessage("report"), .text("chat.v1"), "server's view")
                 }
                 try await target.transport.withConnection(to: target.request(.websockets, "/subprotocol")) {
                     connection in
@@ -279,7 +296,9 @@ extension TransportConformance {
                 let timeouts = WebSocketTimeouts(handshake: .milliseconds(300))
                 let start = ContinuousClock.now
                 try await Check.throwsTransportError(.handshakeTimeout, "silent server") {
-                    try await target.transport.withConnection(to: target.request(.raw, "/never-answer", timeouts: timeouts)) {
+                    try await target.transport.withConnection(
+                        to: target.request(.raw, "/never-answer", timeouts: timeouts)
+                    ) {
                         _ in throw ConformanceFailure("the body ran")
                     }
                 }
@@ -304,7 +323,8 @@ extension TransportConformance {
                     try await target.transport.withConnection(to: target.request(.websockets, "/echo")) { connection in
                         if cycle % 100 == 0 {
                             try await connection.send(.text("cycle \(cycle)"))
-                            try Check.equal(try await connection.inbound.nextMessage("echo"), .text("cycle \(cycle)"), "echo")
+                            try Check.equal(
+                                try await connection.inbound.nextMessage("echo"), .text("cycle \(cycle)"), "echo")
                         }
                     }
                 }
@@ -316,7 +336,7 @@ extension TransportConformance {
                 // Other tests run in parallel and open a few descriptors of their own; a leak of
                 // even one per cycle would show as 1,000 more.
                 try Check.that(after - before < 50, "descriptors before: \(before), after 1,000 cycles: \(after)")
-            },
+            }
         ]
     }
 }

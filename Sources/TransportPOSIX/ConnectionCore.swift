@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TransportCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// What one connection's I/O thread and the async callers share, all behind one lock: the
 /// outbound queue with its byte count (backpressure), commands (close, inbound demand), the
@@ -220,7 +221,8 @@ final class ConnectionCore: Sendable {
             return shared.sendWaiters
         }
         for waiter in waiters {
-            waiter.continuation.resume(throwing: TransportError(.closed, "the connection closed before the message was queued"))
+            waiter.continuation.resume(
+                throwing: TransportError(.closed, "the connection closed before the message was queued"))
         }
     }
 }

@@ -39,7 +39,9 @@ struct HTTPUpgradeHandshake: Sendable {
             else { throw TransportError(.invalidRequest, "the URL \(url.absoluteString) has no host") }
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             let port = components.port ?? 80
-            guard (1...65535).contains(port) else { throw TransportError(.invalidRequest, "port \(port) is out of range") }
+            guard (1...65535).contains(port) else {
+                throw TransportError(.invalidRequest, "port \(port) is out of range")
+            }
             var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
             if let query = components.percentEncodedQuery { target += "?" + query }
             self.host = host
@@ -130,7 +132,8 @@ struct HTTPUpgradeHandshake: Sendable {
         guard let accept = response.value(of: "Sec-WebSocket-Accept"), accept == expected else {
             throw TransportError(
                 .handshakeInvalid,
-                "Sec-WebSocket-Accept is \(response.value(of: "Sec-WebSocket-Accept") ?? "missing"), expected \(expected)")
+                "Sec-WebSocket-Accept is \(response.value(of: "Sec-WebSocket-Accept") ?? "missing"), expected \(expected)"
+            )
         }
         if let extensions = response.value(of: "Sec-WebSocket-Extensions"), !extensions.isEmpty {
             throw TransportError(.handshakeInvalid, "the server selected extensions we did not offer: \(extensions)")

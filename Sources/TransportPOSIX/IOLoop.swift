@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TransportCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The body of one connection's I/O thread: connect, upgrade, then a `poll` loop over the
 /// socket and the wakeup descriptor until the connection is over. Everything here runs on that
@@ -52,7 +53,9 @@ struct IOLoop {
 
     private var selectedSubprotocol: String?
 
-    private mutating func connectAndUpgrade(_ readBuffer: UnsafeMutableRawBufferPointer) throws(TransportError) -> [UInt8] {
+    private mutating func connectAndUpgrade(_ readBuffer: UnsafeMutableRawBufferPointer) throws(TransportError)
+        -> [UInt8]
+    {
         let target = core.handshake.target
         let connectDeadline = clock.now.advanced(by: core.request.timeouts.connect)
         let addresses: [ResolvedAddress]
@@ -77,7 +80,8 @@ struct IOLoop {
 
         let handshakeDeadline = clock.now.advanced(by: core.request.timeouts.handshake)
         let timeout = TransportError(
-            .handshakeTimeout, "the server did not complete the WebSocket upgrade within \(core.request.timeouts.handshake)")
+            .handshakeTimeout,
+            "the server did not complete the WebSocket upgrade within \(core.request.timeouts.handshake)")
         let requestBytes = core.handshake.requestBytes
         var written = 0
         while written < requestBytes.count {
@@ -93,7 +97,9 @@ struct IOLoop {
         var parser = HTTPResponseParser()
         while true {
             _ = try wait(for: socket, events: Int16(POLLIN), deadline: handshakeDeadline, timeout: timeout)
-            switch try io("recv", { () throws(SystemCallError) in try SystemCalls.receiveBytes(socket, into: readBuffer) }) {
+            switch try io(
+                "recv", { () throws(SystemCallError) in try SystemCalls.receiveBytes(socket, into: readBuffer) })
+            {
             case .wouldBlock:
                 continue
             case .endOfFile:
@@ -116,9 +122,9 @@ struct IOLoop {
         let fd: Int32
         do {
             #if os(Linux)
-            fd = try SystemCalls.makeSocket(family: address.family, type: Int32(SOCK_STREAM.rawValue), protocol: 0)
+                fd = try SystemCalls.makeSocket(family: address.family, type: Int32(SOCK_STREAM.rawValue), protocol: 0)
             #else
-            fd = try SystemCalls.makeSocket(family: address.family, type: SOCK_STREAM, protocol: 0)
+                fd = try SystemCalls.makeSocket(family: address.family, type: SOCK_STREAM, protocol: 0)
             #endif
         } catch {
             failures.append("\(address): \(error)")
@@ -170,7 +176,8 @@ struct IOLoop {
                 pollfd(fd: core.wakeup.readDescriptor, events: Int16(POLLIN), revents: 0),
             ]
             _ = try io("poll") { () throws(SystemCallError) in
-                try SystemCalls.pollDescriptors(&fds, timeoutMilliseconds: Self.milliseconds(until: deadline, from: now))
+                try SystemCalls.pollDescriptors(
+                    &fds, timeoutMilliseconds: Self.milliseconds(until: deadline, from: now))
             }
             if fds[1].revents != 0 {
                 core.wakeup.drain()
@@ -395,7 +402,8 @@ struct IOLoop {
         }
         _ = dropped
         for waiter in waiters {
-            waiter.continuation.resume(throwing: TransportError(.closed, "the connection closed before the message was queued"))
+            waiter.continuation.resume(
+                throwing: TransportError(.closed, "the connection closed before the message was queued"))
         }
     }
 

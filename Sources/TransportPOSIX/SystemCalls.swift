@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failed system call: which call, and the `errno` it left.
@@ -37,18 +37,18 @@ enum SystemCalls {
 
     static func makeSocket(family: Int32, type: Int32, protocol proto: Int32) throws(SystemCallError) -> Int32 {
         #if os(Linux)
-        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = try Int32(retryingInterrupts("socket") { Int(socket(family, type | flags, proto)) })
+            let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+            let fd = try Int32(retryingInterrupts("socket") { Int(socket(family, type | flags, proto)) })
         #else
-        let fd = try Int32(retryingInterrupts("socket") { Int(socket(family, type, proto)) })
-        do throws(SystemCallError) {
-            try setNonBlocking(fd)
-            var on: Int32 = 1
-            _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
-        } catch {
-            close(fd)
-            throw error
-        }
+            let fd = try Int32(retryingInterrupts("socket") { Int(socket(family, type, proto)) })
+            do throws(SystemCallError) {
+                try setNonBlocking(fd)
+                var on: Int32 = 1
+                _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
+            } catch {
+                close(fd)
+                throw error
+            }
         #endif
         return fd
     }
@@ -87,7 +87,9 @@ enum SystemCalls {
         return value
     }
 
-    static func receiveBytes(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> IOResult {
+    static func receiveBytes(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError)
+        -> IOResult
+    {
         while true {
             let count = recv(fd, buffer.baseAddress, buffer.count, 0)
             if count > 0 { return .processed(count) }
@@ -101,9 +103,9 @@ enum SystemCalls {
 
     static func sendBytes(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SystemCallError) -> IOResult {
         #if os(Linux)
-        let flags = Int32(MSG_NOSIGNAL)  // a peer that went away gives EPIPE, not a SIGPIPE that kills us
+            let flags = Int32(MSG_NOSIGNAL)  // a peer that went away gives EPIPE, not a SIGPIPE that kills us
         #else
-        let flags: Int32 = 0
+            let flags: Int32 = 0
         #endif
         while true {
             let count = send(fd, buffer.baseAddress, buffer.count, flags)

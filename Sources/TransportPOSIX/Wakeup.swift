@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A descriptor other threads signal to wake the I/O thread out of `poll` (a non-blocking pipe). Signals coalesce: many `signal()` calls before one `drain()` wake

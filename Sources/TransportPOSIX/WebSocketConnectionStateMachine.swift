@@ -74,7 +74,10 @@ package struct WebSocketConnectionStateMachine: Sendable {
                 if failure != nil { return [] }  // the inbound sequence already ended with the error
                 switch Self.parseClose(frame.payload) {
                 case .success(let (code, reason)):
-                    return [.deliver(.close(code: code.map(CloseCode.init(rawValue:)), reason: reason)), .finishInbound(nil)]
+                    return [
+                        .deliver(.close(code: code.map(CloseCode.init(rawValue:)), reason: reason)),
+                        .finishInbound(nil),
+                    ]
                 case .failure(let error):
                     return [.finishInbound(Self.transportError(for: error)), .closeSocket]
                 }
@@ -125,7 +128,8 @@ package struct WebSocketConnectionStateMachine: Sendable {
         guard case .open = state else { return [] }
         state = .closeSent(failure: nil)
         let payload =
-            code.isValidOnWire ? WebSocketFrameEncoder.closePayload(code: code.rawValue, reason: Self.truncated(reason)) : []
+            code.isValidOnWire
+            ? WebSocketFrameEncoder.closePayload(code: code.rawValue, reason: Self.truncated(reason)) : []
         return [.send(.close, payload), .startCloseTimer]
     }
 
@@ -137,7 +141,10 @@ package struct WebSocketConnectionStateMachine: Sendable {
         case .closeSent(let failure):
             state = .closed
             if failure != nil { return [.closeSocket] }
-            return [.finishInbound(TransportError(.closeTimeout, "the server did not answer our close frame in time")), .closeSocket]
+            return [
+                .finishInbound(TransportError(.closeTimeout, "the server did not answer our close frame in time")),
+                .closeSocket,
+            ]
         case .closed:
             return [.closeSocket]
         }

@@ -34,7 +34,9 @@ public enum WebSocketFrameEncoder {
         default:
             output.append(maskBit | 127)
             let length = UInt64(count)
-            for shift in stride(from: 56, through: 0, by: -8) { output.append(UInt8(truncatingIfNeeded: length >> shift)) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                output.append(UInt8(truncatingIfNeeded: length >> shift))
+            }
         }
         if let maskKey {
             output.append(maskKey[0])

@@ -17,9 +17,12 @@ struct Options {
     var agent = "swift-clustaar"
     /// Run only these cases (1-based), e.g. `--cases 1-20`; all when nil.
     var cases: ClosedRange<Int>?
+    /// Instead of Autobahn: time this many 64-byte echoes against `url` (an echo server).
+    var echoRoundTrips: Int?
 
     static let usage = """
         usage: ws-conformance-client --transport posix|lws --url URL --agent NAME [--cases FIRST-LAST]
+               ws-conformance-client --transport posix|lws --url ECHO-URL --echo-rtt COUNT
         """
 
     init(arguments: [String]) throws(UsageError) {
@@ -38,6 +41,9 @@ struct Options {
                     throw UsageError("--cases wants FIRST-LAST, got \(value)")
                 }
                 cases = bounds[0]...bounds[1]
+            case "--echo-rtt":
+                guard let count = Int(value), count > 0 else { throw UsageError("--echo-rtt wants a positive count") }
+                echoRoundTrips = count
             default: throw UsageError("unknown option \(flag)")
             }
         }
@@ -84,7 +90,8 @@ func caseCount(_ transport: any Transport, _ options: Options) async throws -> I
 /// outcome some cases expect). Returns how many messages were echoed.
 func runCase(_ number: Int, _ transport: any Transport, _ options: Options) async -> Int {
     let caseRequest = request(
-        options, "/runCase", [URLQueryItem(name: "case", value: String(number)), URLQueryItem(name: "agent", value: options.agent)])
+        options, "/runCase",
+        [URLQueryItem(name: "case", value: String(number)), URLQueryItem(name: "agent", value: options.agent)])
     do {
         return try await transport.withConnection(to: caseRequest) { connection in
             var echoed = 0
@@ -112,13 +119,48 @@ func updateReports(_ transport: any Transport, _ options: Options) async throws 
     }
 }
 
+/// Sends `count` 64-byte text messages one at a time, each after the previous echo, and
+/// prints the round-trip times.
+func measureEchoRoundTrips(_ count: Int, _ transport: any Transport, _ options: Options) async throws {
+    let message = WebSocketMessage.text(String(repeating: "x", count: 64))
+    let samples = try await transport.withConnection(to: WebSocketRequest(url: options.url)) { connection in
+        var iterator = connection.inbound.makeAsyncIterator()
+        var samples: [Duration] = []
+        samples.reserveCapacity(count)
+        for _ in 0..<count {
+            let start = ContinuousClock.now
+            try await connection.send(message)
+            guard try await iterator.next() == message else { throw UsageError("the echo did not match") }
+            samples.append(ContinuousClock.now - start)
+        }
+        return samples
+    }
+    let sorted = samples.sorted()
+    let total = samples.reduce(Duration.zero, +)
+    func microseconds(_ duration: Duration) -> String {
+        String(
+            format: "%.1f µs",
+            Double(duration.components.attoseconds) / 1e12 + Double(duration.components.seconds) * 1e6)
+    }
+    print(
+        "\(count) echoes of 64 B: total \(microseconds(total)), mean \(microseconds(total / count)), "
+            + "p50 \(microseconds(sorted[count / 2])), p99 \(microseconds(sorted[min(count - 1, count * 99 / 100)])), "
+            + "min \(microseconds(sorted[0])), max \(microseconds(sorted[count - 1]))")
+}
+
 func main() async -> Int32 {
     do {
         let options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
         let transport = try makeTransport(named: options.transportName)
+        if let count = options.echoRoundTrips {
+            try await measureEchoRoundTrips(count, transport, options)
+            return 0
+        }
         let count = try await caseCount(transport, options)
         let selected = options.cases.map { max(1, $0.lowerBound)...min(count, $0.upperBound) } ?? 1...count
-        print("fuzzingserver has \(count) cases; running \(selected.lowerBound)-\(selected.upperBound) as \(options.agent)")
+        print(
+            "fuzzingserver has \(count) cases; running \(selected.lowerBound)-\(selected.upperBound) as \(options.agent)"
+        )
         let start = ContinuousClock.now
         for number in selected {
             let echoed = await runCase(number, transport, options)

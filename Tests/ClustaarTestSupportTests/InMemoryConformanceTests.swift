@@ -23,7 +23,9 @@ actor InMemoryConformanceServer {
     private func handle(_ connection: InMemoryServerConnection) async {
         let url = connection.request.url
         let query = Dictionary(
-            (URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? []).map { ($0.name, $0.value ?? "") },
+            (URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? []).map {
+                ($0.name, $0.value ?? "")
+            },
             uniquingKeysWith: { first, _ in first })
         let id = query["id"] ?? ""
         do {
@@ -56,7 +58,8 @@ actor InMemoryConformanceServer {
             case (_, "/subprotocol"):
                 try connection.send(text: connection.request.subprotocols.contains("chat.v1") ? "chat.v1" : "")
             case (_, "/close"):
-                connection.close(code: CloseCode(UInt16(query["code"] ?? "1000") ?? 1000), reason: query["reason"] ?? "")
+                connection.close(
+                    code: CloseCode(UInt16(query["code"] ?? "1000") ?? 1000), reason: query["reason"] ?? "")
             case (_, "/ping"):
                 // No ping frames in memory: play the server's report after the pong.
                 try connection.send(text: "pong:" + (query["payload"] ?? ""))

@@ -16,8 +16,10 @@ import TransportCore
     }
 
     static func failure(_ error: WebSocketProtocolError) -> [Machine.Action] {
-        [.send(.close, [UInt8(error.closeCode >> 8), UInt8(error.closeCode & 0xFF)]),
-         .finishInbound(Machine.transportError(for: error)), .startCloseTimer]
+        [
+            .send(.close, [UInt8(error.closeCode >> 8), UInt8(error.closeCode & 0xFF)]),
+            .finishInbound(Machine.transportError(for: error)), .startCloseTimer,
+        ]
     }
 
     @Test func pingIsAnsweredWithAPongCarryingItsPayload() {
@@ -60,7 +62,8 @@ import TransportCore
 
     @Test func aTruncatedCharacterAtTheEndOfTextFailsWith1007() {
         var machine = Machine(maxMessageSize: 100)
-        #expect(machine.frameReceived(WebSocketFrame(opcode: .text, payload: [0x61, 0xC3])) == Self.failure(.invalidUTF8))
+        #expect(
+            machine.frameReceived(WebSocketFrame(opcode: .text, payload: [0x61, 0xC3])) == Self.failure(.invalidUTF8))
     }
 
     @Test func aCharacterSplitAcrossFragmentsIsValid() {
@@ -79,7 +82,10 @@ import TransportCore
         #expect(
             fragmented.frameReceived(Self.continuation([4, 5], fin: true)) == Self.failure(.messageTooBig(limit: 4)))
         var atLimit = Machine(maxMessageSize: 4)
-        #expect(atLimit.frameReceived(WebSocketFrame(opcode: .binary, payload: [1, 2, 3, 4])) == [.deliver(.binary([1, 2, 3, 4]))])
+        #expect(
+            atLimit.frameReceived(WebSocketFrame(opcode: .binary, payload: [1, 2, 3, 4])) == [
+                .deliver(.binary([1, 2, 3, 4]))
+            ])
     }
 
     @Test func theServersCloseIsEchoedDeliveredAndEndsTheInbound() {
@@ -103,14 +109,15 @@ import TransportCore
             ])
     }
 
-    @Test(arguments: [
-        ([0x03], WebSocketProtocolError.closePayloadTooShort),
-        ([0x03, 0xE7], .invalidCloseCode(999)),
-        ([0x03, 0xED], .invalidCloseCode(1005)),
-        ([0x03, 0xEE], .invalidCloseCode(1006)),
-        ([0x13, 0x88], .invalidCloseCode(5000)),
-        ([0x03, 0xE8, 0xFF], .invalidUTF8),
-    ] as [([UInt8], WebSocketProtocolError)])
+    @Test(
+        arguments: [
+            ([0x03], WebSocketProtocolError.closePayloadTooShort),
+            ([0x03, 0xE7], .invalidCloseCode(999)),
+            ([0x03, 0xED], .invalidCloseCode(1005)),
+            ([0x03, 0xEE], .invalidCloseCode(1006)),
+            ([0x13, 0x88], .invalidCloseCode(5000)),
+            ([0x03, 0xE8, 0xFF], .invalidUTF8),
+        ] as [([UInt8], WebSocketProtocolError)])
     func invalidClosePayloads(payload: [UInt8], expected: WebSocketProtocolError) {
         var machine = Machine(maxMessageSize: 100)
         #expect(machine.frameReceived(WebSocketFrame(opcode: .close, payload: payload)) == Self.failure(expected))

@@ -116,24 +116,25 @@ import Testing
         #expect(keys.count > 60)
     }
 
-    @Test(arguments: [
-        ([0xC1, 0x00], WebSocketProtocolError.reservedBitsSet(4)),
-        ([0xA1, 0x00], .reservedBitsSet(2)),
-        ([0x91, 0x00], .reservedBitsSet(1)),
-        ([0x83, 0x00], .reservedOpcode(3)),
-        ([0x87, 0x00], .reservedOpcode(7)),
-        ([0x8B, 0x00], .reservedOpcode(0xB)),
-        ([0x8F, 0x00], .reservedOpcode(0xF)),
-        ([0x09, 0x00], .fragmentedControlFrame),
-        ([0x08, 0x00], .fragmentedControlFrame),
-        ([0x89, 0x7E, 0x00, 0x7E], .controlFrameTooLong(126)),
-        ([0x88, 0x7F], .controlFrameTooLong(127)),
-        ([0x82, 0x80, 1, 2, 3, 4], .unexpectedMasking(masked: true)),
-        ([0x82, 0x7E, 0x00, 0x7D], .nonMinimalLength),
-        ([0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF], .nonMinimalLength),
-        ([0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0], .lengthTooLarge),
-        ([0x82, 0x7F, 0, 0, 0, 0, 0x01, 0, 0, 1], .frameTooBig(size: 16_777_217, limit: 16 << 20)),
-    ] as [([UInt8], WebSocketProtocolError)])
+    @Test(
+        arguments: [
+            ([0xC1, 0x00], WebSocketProtocolError.reservedBitsSet(4)),
+            ([0xA1, 0x00], .reservedBitsSet(2)),
+            ([0x91, 0x00], .reservedBitsSet(1)),
+            ([0x83, 0x00], .reservedOpcode(3)),
+            ([0x87, 0x00], .reservedOpcode(7)),
+            ([0x8B, 0x00], .reservedOpcode(0xB)),
+            ([0x8F, 0x00], .reservedOpcode(0xF)),
+            ([0x09, 0x00], .fragmentedControlFrame),
+            ([0x08, 0x00], .fragmentedControlFrame),
+            ([0x89, 0x7E, 0x00, 0x7E], .controlFrameTooLong(126)),
+            ([0x88, 0x7F], .controlFrameTooLong(127)),
+            ([0x82, 0x80, 1, 2, 3, 4], .unexpectedMasking(masked: true)),
+            ([0x82, 0x7E, 0x00, 0x7D], .nonMinimalLength),
+            ([0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF], .nonMinimalLength),
+            ([0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0], .lengthTooLarge),
+            ([0x82, 0x7F, 0, 0, 0, 0, 0x01, 0, 0, 1], .frameTooBig(size: 16_777_217, limit: 16 << 20)),
+        ] as [([UInt8], WebSocketProtocolError)])
     func everyFrameRuleViolation(bytes: [UInt8], expected: WebSocketProtocolError) {
         var decoder = WebSocketFrameDecoder(decodingFramesFrom: .server)
         decoder.append(bytes)

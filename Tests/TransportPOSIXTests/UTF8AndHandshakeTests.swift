@@ -5,17 +5,18 @@ import TransportCore
 @testable import TransportPOSIX
 
 @Suite struct UTF8ValidatorTests {
-    @Test(arguments: [
-        ([], true), (Array("plain ascii text!".utf8), true), (Array("κόσμε 😀 €".utf8), true),
-        ([0xC0, 0x80], false), ([0xC1, 0xBF], false),  // overlong 2-byte
-        ([0xE0, 0x80, 0x80], false),  // overlong 3-byte
-        ([0xED, 0xA0, 0x80], false),  // surrogate U+D800
-        ([0xF0, 0x80, 0x80, 0x80], false),  // overlong 4-byte
-        ([0xF4, 0x90, 0x80, 0x80], false),  // above U+10FFFF
-        ([0xF5, 0x80, 0x80, 0x80], false), ([0xFF], false), ([0x80], false),
-        ([0xEF, 0xBF, 0xBF], true), ([0xF4, 0x8F, 0xBF, 0xBF], true),
-        ([0xE2, 0x82], false),  // truncated
-    ] as [([UInt8], Bool)])
+    @Test(
+        arguments: [
+            ([], true), (Array("plain ascii text!".utf8), true), (Array("κόσμε 😀 €".utf8), true),
+            ([0xC0, 0x80], false), ([0xC1, 0xBF], false),  // overlong 2-byte
+            ([0xE0, 0x80, 0x80], false),  // overlong 3-byte
+            ([0xED, 0xA0, 0x80], false),  // surrogate U+D800
+            ([0xF0, 0x80, 0x80, 0x80], false),  // overlong 4-byte
+            ([0xF4, 0x90, 0x80, 0x80], false),  // above U+10FFFF
+            ([0xF5, 0x80, 0x80, 0x80], false), ([0xFF], false), ([0x80], false),
+            ([0xEF, 0xBF, 0xBF], true), ([0xF4, 0x8F, 0xBF, 0xBF], true),
+            ([0xE2, 0x82], false),  // truncated
+        ] as [([UInt8], Bool)])
     func wholeTexts(bytes: [UInt8], valid: Bool) {
         #expect(UTF8Validator.isValid(bytes) == valid)
     }
@@ -26,7 +27,9 @@ import TransportCore
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return state >> 33
         }
-        let alphabet: [UInt8] = [0x41, 0x7F, 0x80, 0xBF, 0xC2, 0xDF, 0xE0, 0xA0, 0xED, 0x9F, 0xF0, 0x90, 0xF4, 0x8F, 0xC0]
+        let alphabet: [UInt8] = [
+            0x41, 0x7F, 0x80, 0xBF, 0xC2, 0xDF, 0xE0, 0xA0, 0xED, 0x9F, 0xF0, 0x90, 0xF4, 0x8F, 0xC0,
+        ]
         for _ in 0..<3000 {
             let bytes = (0..<Int(next() % 12)).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] }
             let expected = String(validating: bytes, as: UTF8.self) != nil
@@ -49,7 +52,8 @@ import TransportCore
 }
 
 @Suite struct HandshakeTests {
-    static let target = try! HTTPUpgradeHandshake.Target(url: URL(string: "ws://example.com:8080/socket/websocket?vsn=2.0.0")!)
+    static let target = try! HTTPUpgradeHandshake.Target(
+        url: URL(string: "ws://example.com:8080/socket/websocket?vsn=2.0.0")!)
 
     @Test func acceptValueOfTheRFCSample() {
         #expect(HTTPUpgradeHandshake.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
