@@ -5,12 +5,17 @@ import TransportCore
 /// package's virtualenv (`make venv`). It prints its ports on one line, and exits when our end of
 /// its stdin closes, so it never outlives the test process.
 public final class LoopbackTestServer: Sendable {
+    /// The ports the server listens on (all on loopback).
     public struct Ports: Sendable, Hashable, Decodable {
+        /// The `websockets` server on 127.0.0.1.
         public var ws: Int
+        /// The `websockets` server on ::1.
         public var ws6: Int
+        /// The hand-written server on 127.0.0.1.
         public var raw: Int
     }
 
+    /// Where to reach it.
     public let ports: Ports
     private let process: Process
     private let stdinPipe: Pipe

@@ -24,7 +24,9 @@ public enum ConformanceServer: Sendable, Hashable {
 
 /// What a target can play beyond the basics.
 public struct ConformanceCapabilities: OptionSet, Sendable, Hashable {
+    /// The capability bits.
     public let rawValue: Int
+    /// Capabilities from their bits.
     public init(rawValue: Int) { self.rawValue = rawValue }
 
     /// Broken or unusual wire traffic: invalid UTF-8, bad close codes, mid-frame drops, empty
@@ -35,19 +37,24 @@ public struct ConformanceCapabilities: OptionSet, Sendable, Hashable {
     /// Real file descriptors, counted in /proc/self/fd.
     public static let fileDescriptors = ConformanceCapabilities(rawValue: 1 << 2)
 
+    /// Everything: a real transport against the Python loopback server.
     public static let all: ConformanceCapabilities = [.wireLevel, .ipv6, .fileDescriptors]
 }
 
 /// A transport under test and the way to reach the server behaviours.
 public struct ConformanceTarget: Sendable {
+    /// A name for reports.
     public var name: String
+    /// The transport under test.
     public var transport: any Transport
+    /// What the target can play: scenarios needing more are left out.
     public var capabilities: ConformanceCapabilities
     /// The URL of a behaviour: `pathAndQuery` like `/close?code=4001&reason=bye` on `server`.
     public var url: @Sendable (_ server: ConformanceServer, _ pathAndQuery: String) -> URL
     /// A URL nothing listens on.
     public var refusedURL: URL
 
+    /// A target; `url` maps a server and a path (with query) to the URL to connect to.
     public init(
         name: String,
         transport: any Transport,
@@ -65,11 +72,13 @@ public struct ConformanceTarget: Sendable {
 
 /// One behaviour every transport must show.
 public struct ConformanceScenario: Sendable, CustomStringConvertible {
+    /// What the scenario shows, in words (the test argument's name).
     public let name: String
     /// What the target must be able to play for this scenario to apply.
     public let requirements: ConformanceCapabilities
     let body: @Sendable (ConformanceTarget) async throws -> Void
 
+    /// A scenario named `name`, applicable to targets with `requirements`.
     public init(
         _ name: String,
         requires requirements: ConformanceCapabilities = [],
@@ -86,12 +95,15 @@ public struct ConformanceScenario: Sendable, CustomStringConvertible {
         try await body(target)
     }
 
+    /// The scenario's name.
     public var description: String { name }
 }
 
 /// A scenario's expectation that did not hold.
 public struct ConformanceFailure: Error, Sendable, CustomStringConvertible {
+    /// What was expected and what happened.
     public var description: String
+    /// A failure described by `description`.
     public init(_ description: String) { self.description = description }
 }
 

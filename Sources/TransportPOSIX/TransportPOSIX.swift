@@ -26,8 +26,16 @@ import TransportCore
 /// }
 /// ```
 public struct POSIXTransport: Transport {
+    /// A transport; each `withConnection` call opens one connection on its own I/O thread.
     public init() {}
 
+    /// Resolves, connects, upgrades, then runs `body` with the open connection. On the way out
+    /// (return or throw) it closes with 1000 if still open, waits for the closing handshake (at
+    /// most the close timeout), joins the I/O thread and closes every descriptor.
+    ///
+    /// - Throws: `TransportError` (`unsupportedScheme` for `wss://`, `resolveFailed`,
+    ///   `connectFailed`, `connectTimeout`, `handshakeTimeout`, `handshakeRejected(status:)`,
+    ///   `handshakeInvalid`, `cancelled`), or what `body` throws.
     public func withConnection<Result: Sendable>(
         to request: WebSocketRequest,
         _ body: (any WebSocketConnection) async throws -> Result

@@ -6,6 +6,7 @@ public struct UTF8Validator: Sendable, Hashable {
     private var lower: UInt8 = 0x80
     private var upper: UInt8 = 0xBF
 
+    /// A validator at a character boundary.
     public init() {}
 
     /// True when the bytes seen so far end on a character boundary.

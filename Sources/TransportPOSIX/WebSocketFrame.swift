@@ -17,12 +17,14 @@ public struct WebSocketFrame: Sendable, Hashable {
     public var fin: Bool
     /// RSV1-RSV3 as the top three bits of the first byte's low nibble (0 without extensions).
     public var reservedBits: UInt8
+    /// What the frame carries.
     public var opcode: WebSocketOpcode
     /// The key the payload was masked with on the wire (client frames), nil for server frames.
     public var maskKey: WebSocketMaskKey?
     /// The unmasked payload.
     public var payload: [UInt8]
 
+    /// A frame; unmasked, final and without reserved bits unless told otherwise.
     public init(
         fin: Bool = true,
         reservedBits: UInt8 = 0,
@@ -83,6 +85,7 @@ public enum WebSocketProtocolError: Error, Sendable, Hashable, CustomStringConve
         }
     }
 
+    /// The broken rule in words.
     public var description: String {
         switch self {
         case .reservedBitsSet(let bits): "reserved bits set (0x\(String(bits, radix: 16))) without an extension"

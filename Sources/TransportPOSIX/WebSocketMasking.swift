@@ -8,6 +8,7 @@ public struct WebSocketMaskKey: Sendable, Hashable {
     private let byte2: UInt8
     private let byte3: UInt8
 
+    /// A key from its four bytes in wire order.
     public init(_ byte0: UInt8, _ byte1: UInt8, _ byte2: UInt8, _ byte3: UInt8) {
         self.byte0 = byte0
         self.byte1 = byte1
