@@ -29,7 +29,11 @@ let package = Package(
             pkgConfig: "libwebsockets",
             providers: [.apt(["libwebsockets-dev"])]
         ),
-        .target(name: "CLWSShim", dependencies: ["CLibWebSockets"]),
+        .target(
+            name: "CLWSShim",
+            dependencies: ["CLibWebSockets"],
+            linkerSettings: [.linkedLibrary("crypto")]  // X509 error texts (libssl-dev comes with libwebsockets-dev)
+        ),
         .target(
             name: "TransportLWS",
             dependencies: [

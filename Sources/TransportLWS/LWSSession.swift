@@ -72,6 +72,8 @@ final class LWSSession: @unchecked Sendable {
     private var peerCloseDelivered = false
     /// The error the connection ends with, decided before lws reports the end.
     private var pendingFailure: TransportError?
+    /// The first certificate verification error OpenSSL reported for this connection.
+    private var certificateFailure: TransportError?
     private var serviceFinished = false
     private var killRequested = false
 
@@ -356,7 +358,7 @@ final class LWSSession: @unchecked Sendable {
             if request.tls.insecureSkipVerification {
                 flags |=
                     LCCSCF_ALLOW_SELFSIGNED.rawValue | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK.rawValue
-                    | LCCSCF_ALLOW_EXPIRED.rawValue
+                    | LCCSCF_ALLOW_EXPIRED.rawValue | LCCSCF_ALLOW_INSECURE.rawValue
             }
         }
         connectInfo.ssl_connection = Int32(bitPattern: flags)
@@ -392,6 +394,7 @@ final class LWSSession: @unchecked Sendable {
     fileprivate func handle(
         _ wsi: OpaquePointer,
         _ reason: lws_callback_reasons,
+        _ user: UnsafeMutableRawPointer?,
         _ input: UnsafeMutableRawPointer?,
         _ length: Int
     ) -> Int32 {
@@ -405,6 +408,17 @@ final class LWSSession: @unchecked Sendable {
             selectedSubprotocol = Self.header(wsi, WSI_TOKEN_PROTOCOL)
         case LWS_CALLBACK_CLIENT_ESTABLISHED:
             established(wsi)
+        case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+            // user: the X509_STORE_CTX, length: OpenSSL's preverify_ok. lws' own error text
+            // only says "connect SSL err 1", so the reason is taken from here.
+            let code = lwsshim_x509_store_error(user)
+            if length == 0 && code != 0 && certificateFailure == nil {
+                let text = lwsshim_x509_error_text(code).map { String(cString: $0) } ?? "unknown error"
+                certificateFailure = TransportError(
+                    .tls,
+                    "certificate verification failed: \(text) (X509 error \(code))"
+                )
+            }
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
             connectionError(wsi, input, length)
         case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -490,7 +504,8 @@ final class LWSSession: @unchecked Sendable {
         }
         let status = Int(lws_http_client_http_response(wsi))
         let error =
-            pendingFailure ?? LWSConnectFailure.error(text: text, httpStatus: status, usesTLS: target.usesTLS)
+            pendingFailure ?? certificateFailure
+            ?? LWSConnectFailure.error(text: text, httpStatus: status, usesTLS: target.usesTLS)
         clientWsi = nil
         finishService(error)
     }
@@ -774,7 +789,7 @@ private func lwsSessionCallback(
     _ length: Int
 ) -> Int32 {
     guard let wsi, let context = lws_get_context(wsi), let raw = lws_context_user(context) else { return 0 }
-    return Unmanaged<LWSSession>.fromOpaque(raw).takeUnretainedValue().handle(wsi, reason, input, length)
+    return Unmanaged<LWSSession>.fromOpaque(raw).takeUnretainedValue().handle(wsi, reason, user, input, length)
 }
 
 /// Our deadline timer needs no work of its own: firing makes `lws_service` return, and the

@@ -12,6 +12,14 @@ struct LWSTarget: Equatable {
     /// The `Host` header value; lws also takes the TLS host name (SNI, verification) from it.
     var hostHeader: String
 
+    init(usesTLS: Bool, address: String, port: Int32, path: String, hostHeader: String) {
+        self.usesTLS = usesTLS
+        self.address = address
+        self.port = port
+        self.path = path
+        self.hostHeader = hostHeader
+    }
+
     init(request: WebSocketRequest) throws(TransportError) {
         guard let components = URLComponents(url: request.url, resolvingAgainstBaseURL: false),
             let scheme = components.scheme?.lowercased()
