@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebsockets-dev pkg-config
 
-.PHONY: all deps build test lint format demo
+.PHONY: all deps build test lint format demo venv
 
 all: build
 
@@ -22,7 +22,7 @@ build: deps
 	$(SWIFT) build
 
 # Builds and runs every test, then checks formatting.
-test: deps
+test: deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) lint
@@ -36,3 +36,10 @@ format:
 demo:
 	@echo "make demo arrives with the SDK issue (ClustaarSDK, the sandbox and clustaar-chat): not available yet."
 	@exit 2
+
+# The Python virtualenv of the loopback test server (Tests/Servers/ws_test_server.py),
+# created only when missing.
+venv: .venv/bin/python
+
+.venv/bin/python:
+	python3 -m venv .venv && .venv/bin/pip install -q websockets

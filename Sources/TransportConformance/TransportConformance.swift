@@ -1,0 +1,109 @@
+// TransportConformance: one suite of behaviours every `Transport` must show, written once and
+// run against each backend (in-memory, POSIX, LWS). Not a product: only tests link it.
+//
+// A test builds a `ConformanceTarget` (a transport, how to reach each server behaviour, what
+// the target can play) and runs `TransportConformance.scenarios(for:)`, typically as the
+// arguments of one parameterized `@Test`. Scenarios throw `ConformanceFailure` with the
+// expected and actual values, so they need no test framework themselves.
+//
+// Server behaviours are chosen by URL path, the same paths for every target: the Python
+// server of `Tests/Servers/ws_test_server.py` serves them over loopback (see
+// `LoopbackTestServer`), and an in-memory test plays them in-process.
+import Foundation
+import TransportCore
+
+/// Which server a scenario talks to.
+public enum ConformanceServer: Sendable, Hashable {
+    /// A conformant WebSocket server (Python `websockets`) on 127.0.0.1.
+    case websockets
+    /// The same server on the IPv6 loopback `[::1]`.
+    case websocketsIPv6
+    /// A hand-written server that can break the protocol on purpose.
+    case raw
+}
+
+/// What a target can play beyond the basics.
+public struct ConformanceCapabilities: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Broken or unusual wire traffic: invalid UTF-8, bad close codes, mid-frame drops, empty
+    /// close frames, handshake and close timeouts, and the transport's own size limits.
+    public static let wireLevel = ConformanceCapabilities(rawValue: 1 << 0)
+    /// An IPv6 loopback server.
+    public static let ipv6 = ConformanceCapabilities(rawValue: 1 << 1)
+    /// Real file descriptors, counted in /proc/self/fd.
+    public static let fileDescriptors = ConformanceCapabilities(rawValue: 1 << 2)
+
+    public static let all: ConformanceCapabilities = [.wireLevel, .ipv6, .fileDescriptors]
+}
+
+/// A transport under test and the way to reach the server behaviours.
+public struct ConformanceTarget: Sendable {
+    public var name: String
+    public var transport: any Transport
+    public var capabilities: ConformanceCapabilities
+    /// The URL of a behaviour: `pathAndQuery` like `/close?code=4001&reason=bye` on `server`.
+    public var url: @Sendable (_ server: ConformanceServer, _ pathAndQuery: String) -> URL
+    /// A URL nothing listens on.
+    public var refusedURL: URL
+
+    public init(
+        name: String,
+        transport: any Transport,
+        capabilities: ConformanceCapabilities,
+        refusedURL: URL,
+        url: @escaping @Sendable (_ server: ConformanceServer, _ pathAndQuery: String) -> URL
+    ) {
+        self.name = name
+        self.transport = transport
+        self.capabilities = capabilities
+        self.refusedURL = refusedURL
+        self.url = url
+    }
+}
+
+/// One behaviour every transport must show.
+public struct ConformanceScenario: Sendable, CustomStringConvertible {
+    public let name: String
+    /// What the target must be able to play for this scenario to apply.
+    public let requirements: ConformanceCapabilities
+    let body: @Sendable (ConformanceTarget) async throws -> Void
+
+    public init(
+        _ name: String,
+        requires requirements: ConformanceCapabilities = [],
+        _ body: @escaping @Sendable (ConformanceTarget) async throws -> Void
+    ) {
+        self.name = name
+        self.requirements = requirements
+        self.body = body
+    }
+
+    /// Runs the scenario; throws `ConformanceFailure` (or the transport's error) when the
+    /// target does not behave.
+    public func run(on target: ConformanceTarget) async throws {
+        try await body(target)
+    }
+
+    public var description: String { name }
+}
+
+/// A scenario's expectation that did not hold.
+public struct ConformanceFailure: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The suite.
+public enum TransportConformance {
+    /// The scenarios a target with `capabilities` can run.
+    public static func scenarios(for capabilities: ConformanceCapabilities) -> [ConformanceScenario] {
+        all.filter { capabilities.isSuperset(of: $0.requirements) }
+    }
+
+    /// Every scenario, in a stable order.
+    public static var all: [ConformanceScenario] {
+        echoScenarios + fragmentationScenarios + closeScenarios + handshakeScenarios + resourceScenarios
+    }
+}

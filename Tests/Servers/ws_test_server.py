@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Loopback WebSocket peers for the transport conformance suite.
+
+Started by the tests as a subprocess; prints one JSON line with its ports, e.g.
+{"ws": 40001, "ws6": 40002, "raw": 40003}, and exits when its stdin closes (so it never
+outlives the test process).
+
+- "ws" / "ws6": a `websockets` (v15+) server on 127.0.0.1 / ::1, behaviours by URL path:
+  /echo, /headers, /subprotocol, /close?code=&reason=, /reject?status=, /ping?payload=,
+  /fragmented?count=, /send?size=&type=.
+- "raw": a hand-written asyncio server for what `websockets` will not do: /never-answer,
+  /wrong-subprotocol, /bad-accept, /drop, /mid-frame, /invalid-utf8, /oversized?size=&fragment=,
+  /fragmented-with-ping, /no-status-close, /ignore-close, /invalid-close-code?code=,
+  /record-close, and /report?id= which tells what the client sent on an earlier connection
+  that carried the same ?id= (its close code and reason, its pongs).
+"""
+import asyncio
+import base64
+import hashlib
+import json
+import struct
+import sys
+import threading
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+reports: dict[str, dict] = {}
+
+
+def query_of(path: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(path).query, keep_blank_values=True).items()}
+
+
+# ---- websockets behaviours ---------------------------------------------------------------
+
+def process_request(connection, request):
+    route = urlsplit(request.path).path
+    if route == "/reject":
+        status = int(query_of(request.path).get("status", "403"))
+        return connection.respond(status, "rejected by the test server\n")
+    return None
+
+
+def select_subprotocol(connection, offered):
+    return "chat.v1" if "chat.v1" in offered else None
+
+
+async def websockets_handler(ws):
+    try:
+        await websockets_behaviour(ws)
+    except ConnectionClosed:
+        pass  # the client closed with a code other than 1000/1001, or dropped: expected in tests
+
+
+async def websockets_behaviour(ws):
+    route = urlsplit(ws.request.path).path
+    query = query_of(ws.request.path)
+    if route == "/echo":
+        async for message in ws:
+            await ws.send(message)
+    elif route == "/headers":
+        await ws.send(json.dumps({name.lower(): value for name, value in ws.request.headers.raw_items()}))
+        await ws.wait_closed()
+    elif route == "/subprotocol":
+        await ws.send(ws.subprotocol or "")
+        await ws.wait_closed()
+    elif route == "/close":
+        await ws.close(int(query.get("code", "1000")), query.get("reason", ""))
+    elif route == "/ping":
+        pong = await ws.ping(query.get("payload", "").encode())
+        await pong
+        await ws.send("pong:" + query.get("payload", ""))
+        await ws.wait_closed()
+    elif route == "/fragmented":
+        count = int(query.get("count", "3"))
+        await ws.send([f"part{i}-" for i in range(count)])
+        await ws.send([bytes([i]) * 10 for i in range(count)])
+        await ws.wait_closed()
+    elif route == "/send":
+        size = int(query.get("size", "0"))
+        if query.get("type", "binary") == "text":
+            await ws.send("a" * size)
+        else:
+            await ws.send(bytes(size))
+        await ws.wait_closed()
+    else:
+        await ws.close(1008, "unknown path " + route)
+
+
+# ---- raw behaviours ----------------------------------------------------------------------
+
+def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    head = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        head += bytes([n])
+    elif n < 65536:
+        head += bytes([126]) + struct.pack("!H", n)
+    else:
+        head += bytes([127]) + struct.pack("!Q", n)
+    return head + payload
+
+
+async def read_frame(reader):
+    first, second = await reader.readexactly(2)
+    n = second & 0x7F
+    if n == 126:
+        (n,) = struct.unpack("!H", await reader.readexactly(2))
+    elif n == 127:
+        (n,) = struct.unpack("!Q", await reader.readexactly(8))
+    mask = await reader.readexactly(4) if second & 0x80 else b"\0\0\0\0"
+    data = await reader.readexactly(n)
+    return first & 0x0F, bytes(b ^ mask[i % 4] for i, b in enumerate(data)), bool(second & 0x80)
+
+
+async def until_close(reader, report: dict):
+    """Reads client frames until its close frame; records pongs and the close code/reason."""
+    while True:
+        opcode, payload, masked = await read_frame(reader)
+        report.setdefault("masked", []).append(masked)
+        if opcode == 0xA:
+            report.setdefault("pongs", []).append(payload.decode("utf-8", "replace"))
+        elif opcode == 0x8:
+            report["close_code"] = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+            report["close_reason"] = payload[2:].decode("utf-8", "replace")
+            return payload
+
+
+async def raw_handler(reader, writer):
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        path = lines[0].split(" ")[1]
+        route, query = urlsplit(path).path, query_of(path)
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        if route == "/never-answer":
+            await reader.read()  # until the client gives up
+            return
+        accept = base64.b64encode(hashlib.sha1((headers.get("sec-websocket-key", "") + GUID).encode()).digest())
+        if route == "/bad-accept":
+            accept = base64.b64encode(b"not the right digest")
+        answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        answer += f"Sec-WebSocket-Accept: {accept.decode()}\r\n"
+        if route == "/wrong-subprotocol":
+            answer += "Sec-WebSocket-Protocol: not-offered\r\n"
+        writer.write((answer + "\r\n").encode())
+        report = reports.setdefault(query.get("id", ""), {})
+        if route == "/drop":
+            await writer.drain()
+        elif route == "/mid-frame":
+            writer.write(bytes([0x82, 100]) + bytes(10))
+            await writer.drain()
+        elif route == "/invalid-utf8":
+            # "κόσμε" then an encoded surrogate (ED A0 80): invalid UTF-8 (Autobahn 6.3.1).
+            writer.write(frame(0x1, bytes.fromhex("cebae1bdb9cf83cebcceb5eda080656469746564")))
+            await until_close(reader, report)
+            writer.write(frame(0x8, struct.pack("!H", report["close_code"] or 1000)))
+        elif route == "/oversized":
+            size, fragment = int(query.get("size", "2048")), int(query.get("fragment", "0"))
+            if fragment:
+                for offset in range(0, size, fragment):
+                    chunk = bytes(min(fragment, size - offset))
+                    writer.write(frame(0x2 if offset == 0 else 0x0, chunk, fin=offset + fragment >= size))
+            else:
+                writer.write(frame(0x2, bytes(size)))
+            await until_close(reader, report)
+            writer.write(frame(0x8, struct.pack("!H", report["close_code"] or 1000)))
+        elif route == "/fragmented-with-ping":
+            text = "héllo wörld".encode()  # é is split between the first two fragments
+            writer.write(frame(0x1, text[:2], fin=False))
+            writer.write(frame(0x9, b"between"))
+            writer.write(frame(0x0, text[2:7], fin=False))
+            writer.write(frame(0x0, text[7:], fin=True))
+            await until_close(reader, report)
+            writer.write(frame(0x8, struct.pack("!H", 1000)))
+        elif route == "/no-status-close":
+            writer.write(frame(0x8, b""))
+            await until_close(reader, report)
+        elif route == "/ignore-close":
+            await until_close(reader, report)
+            await reader.read()  # never answers; waits for the client to give up
+        elif route == "/invalid-close-code":
+            writer.write(frame(0x8, struct.pack("!H", int(query.get("code", "999")))))
+            await until_close(reader, report)
+        elif route == "/record-close":
+            await until_close(reader, report)
+            writer.write(frame(0x8, struct.pack("!H", 1000)))
+        elif route == "/report":
+            recorded = reports.get(query.get("of", ""), {})
+            writer.write(frame(0x1, json.dumps(recorded).encode()))
+            writer.write(frame(0x8, struct.pack("!H", 1000)))
+            await until_close(reader, {})
+        await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        pass
+    finally:
+        writer.close()
+
+
+async def main():
+    stop = asyncio.get_running_loop().create_future()
+
+    def watch_stdin(loop):
+        sys.stdin.read()  # EOF when the test process ends
+        loop.call_soon_threadsafe(lambda: stop.done() or stop.set_result(None))
+
+    threading.Thread(target=watch_stdin, args=(asyncio.get_running_loop(),), daemon=True).start()
+    options = dict(
+        process_request=process_request,
+        select_subprotocol=select_subprotocol,
+        max_size=32 * 1024 * 1024,
+        max_queue=64,
+        compression=None,
+        ping_interval=None,
+    )
+    async with serve(websockets_handler, "127.0.0.1", 0, **options) as ws4, serve(
+        websockets_handler, "::1", 0, **options
+    ) as ws6:
+        raw = await asyncio.start_server(raw_handler, "127.0.0.1", 0, limit=1 << 16)
+        ports = {
+            "ws": ws4.sockets[0].getsockname()[1],
+            "ws6": ws6.sockets[0].getsockname()[1],
+            "raw": raw.sockets[0].getsockname()[1],
+        }
+        print(json.dumps(ports), flush=True)
+        await stop
+        raw.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
