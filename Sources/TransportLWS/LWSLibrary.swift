@@ -1,6 +1,3 @@
-// TransportLWS: a Transport on libwebsockets (Debian libwebsockets-dev), for production use
-// and wss://. One service thread owns the lws_context; all logic is Swift, the C shim
-// (CLWSShim) only exposes what Swift cannot import.
 import CLWSShim
 import CLibWebSockets
 

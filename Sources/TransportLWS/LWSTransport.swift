@@ -1,0 +1,78 @@
+// TransportLWS: a `Transport` on libwebsockets (Debian's libwebsockets-dev 4.1), for production
+// use and wss://.
+//
+// Rules of this module:
+// - One service thread per connection owns that connection's `lws_context` and its `lws*`;
+//   every libwebsockets call but `lws_cancel_service` happens on it (LWSSession). Other threads
+//   queue requests under a lock and wake it with `lws_cancel_service`.
+// - Writes happen only in `LWS_CALLBACK_CLIENT_WRITEABLE`, one `lws_write` per callback, with
+//   `LWS_PRE` headroom; messages larger than a fragment go out as continuation frames.
+// - Memory stays bounded both ways: `send` suspends while the outbound queue is full, and
+//   reading stops (`lws_rx_flow_control`) while the inbound buffer is full.
+// - libwebsockets' own retry and redirect following are off; its logs go to swift-log.
+// - All logic is Swift; the C shim (CLWSShim) only exposes what Swift cannot import.
+import TransportCore
+
+/// A `Transport` on libwebsockets, with TLS (`wss://`) through OpenSSL.
+///
+/// Each connection runs its own service thread, which owns that connection's `lws_context`;
+/// leaving `withConnection(to:_:)` closes the connection, joins the thread and frees the
+/// context. Certificates and host names are verified by default; see `TLSOptions`.
+///
+/// ```swift
+/// let transport = LWSTransport()
+/// try await transport.withConnection(to: WebSocketRequest(url: url)) { connection in
+///     try await connection.send(.text("hello"))
+///     for try await message in connection.inbound { ... }
+/// }
+/// ```
+public struct LWSTransport: Transport {
+    public init() {}
+
+    public func withConnection<Result: Sendable>(
+        to request: WebSocketRequest,
+        _ body: (any WebSocketConnection) async throws -> Result
+    ) async throws -> Result {
+        let session = try LWSSession(request: request)
+        try session.start()
+        let subprotocol: String?
+        do {
+            subprotocol = try await session.waitUntilOpen()
+        } catch {
+            await session.waitUntilTerminated()
+            throw error
+        }
+        let connection = LWSConnection(session: session, subprotocol: subprotocol)
+        do {
+            let result = try await body(connection)
+            session.close(code: .normalClosure, reason: "")
+            await session.waitUntilTerminated()
+            return result
+        } catch {
+            session.close(code: .normalClosure, reason: "")
+            await session.waitUntilTerminated()
+            throw error
+        }
+    }
+}
+
+/// The `WebSocketConnection` handed to a `withConnection` body.
+final class LWSConnection: WebSocketConnection {
+    let subprotocol: String?
+    let session: LWSSession
+
+    init(session: LWSSession, subprotocol: String?) {
+        self.session = session
+        self.subprotocol = subprotocol
+    }
+
+    var inbound: WebSocketInbound { session.inbound }
+
+    func send(_ message: WebSocketMessage) async throws(TransportError) {
+        try await session.send(message)
+    }
+
+    func close(code: CloseCode, reason: String) async {
+        session.close(code: code, reason: reason)
+    }
+}
