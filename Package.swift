@@ -13,6 +13,13 @@ let package = Package(
         .library(name: "TransportPOSIX", targets: ["TransportPOSIX"]),
         .library(name: "TransportLWS", targets: ["TransportLWS"]),
         .library(name: "ClustaarTestSupport", targets: ["ClustaarTestSupport"]),
+        .library(name: "ClustaarSandbox", targets: ["ClustaarSandbox"]),
+        .executable(name: "clustaar-sandbox", targets: ["clustaar-sandbox"]),
+    ],
+    dependencies: [
+        // Only the sandbox (its library, executable and tests) may use swift-nio.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // Pure layers: they import nothing of ours.
@@ -34,6 +41,26 @@ let package = Package(
         .target(name: "ClustaarSDK", dependencies: ["ClustaarModels", "PhoenixProtocol", "TransportCore"]),
         .target(name: "ClustaarTestSupport", dependencies: ["PhoenixProtocol", "TransportCore"]),
 
+        // The local Clustaar-compatible Phoenix server (tests, demo, standalone).
+        .target(
+            name: "ClustaarSandbox",
+            dependencies: [
+                "PhoenixProtocol",
+                "TransportCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "clustaar-sandbox",
+            dependencies: [
+                "ClustaarSandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         .testTarget(name: "ClustaarModelsTests", dependencies: ["ClustaarModels"]),
         .testTarget(
             name: "PhoenixProtocolTests",
@@ -43,6 +70,18 @@ let package = Package(
         .testTarget(name: "TransportLWSTests", dependencies: ["TransportLWS", "TransportCore"]),
         .testTarget(name: "TransportPOSIXTests", dependencies: ["TransportPOSIX", "TransportCore"]),
         .testTarget(name: "ClustaarSDKTests", dependencies: ["ClustaarSDK", "ClustaarTestSupport"]),
+        .testTarget(
+            name: "ClustaarSandboxTests",
+            dependencies: [
+                "ClustaarSandbox",
+                "ClustaarTestSupport",
+                "PhoenixProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "ClustaarTestSupportTests",
             dependencies: ["ClustaarTestSupport", "PhoenixProtocol", "TransportCore"]
