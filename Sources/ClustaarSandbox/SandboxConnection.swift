@@ -81,13 +81,17 @@ public struct SandboxConnection: Sendable {
 
     private mutating func closing(code: UInt16, reason: String) -> [Output] {
         isClosing = true
-        // A close reason is at most 123 bytes of UTF-8 (RFC 6455 §5.5); cut on a character boundary.
+        return [.close(code: code, reason: Self.closeReason(reason))]
+    }
+
+    /// A close reason is at most 123 bytes of UTF-8 (RFC 6455 §5.5): cut on a character boundary.
+    static func closeReason(_ reason: String) -> String {
         var trimmed = ""
         for character in reason {
             guard trimmed.utf8.count + character.utf8.count <= 123 else { break }
             trimmed.append(character)
         }
-        return [.close(code: code, reason: trimmed)]
+        return trimmed
     }
 
     private func wireForm(of message: PhoenixMessage) -> PhoenixMessage {
