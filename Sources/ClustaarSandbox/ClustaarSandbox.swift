@@ -20,6 +20,7 @@ public struct SandboxConfiguration: Sendable, Hashable {
     /// The largest WebSocket message accepted, fragments joined (16 MiB).
     public var maxFrameSize: Int
 
+    /// Phoenix's and Bandit's defaults unless told otherwise.
     public init(
         maxChannelsPerConnection: Int = 100,
         idleTimeout: Duration = .seconds(60),
@@ -43,10 +44,12 @@ public struct SandboxBehavior: Sendable, Hashable {
         case silent
     }
 
+    /// How `interlocutor_reply` pushes are answered (`.answering` by default).
     public var bot: BotMode
     /// When false, heartbeats get no reply (to test a client's heartbeat timeout).
     public var answersHeartbeats: Bool
 
+    /// The normal behavior unless told otherwise: the bot answers, heartbeats are answered.
     public init(bot: BotMode = .answering, answersHeartbeats: Bool = true) {
         self.bot = bot
         self.answersHeartbeats = answersHeartbeats

@@ -20,6 +20,7 @@ import TransportCore
 public final class ClustaarSandboxServer: Sendable {
     /// Why the server cannot do what was asked.
     public struct ServerError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// What went wrong, in words.
         public var description: String
     }
 
@@ -31,6 +32,7 @@ public final class ClustaarSandboxServer: Sendable {
 
     /// The host the server listens on.
     public let host: String
+    /// The limits and timeouts every connection gets.
     public let configuration: SandboxConfiguration
     private let group: any EventLoopGroup
     private let registry = SandboxRegistry()

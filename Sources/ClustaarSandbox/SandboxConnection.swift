@@ -15,13 +15,16 @@ public struct SandboxConnection: Sendable {
         case close(code: UInt16, reason: String)
     }
 
+    /// The wire format chosen by the URL (`vsn`, `serializer=binary`).
     public let serializer: PhoenixSerializer
+    /// The Phoenix logic behind the frames.
     public private(set) var session: SandboxSession
     /// When the socket is closed for idleness, unless a frame comes first.
     public private(set) var idleDeadline: Date
     /// True once a close was asked for: later input is ignored.
     public private(set) var isClosing = false
 
+    /// A new connection, just upgraded at `now`.
     public init(serializer: PhoenixSerializer, configuration: SandboxConfiguration = SandboxConfiguration(), now: Date)
     {
         self.serializer = serializer

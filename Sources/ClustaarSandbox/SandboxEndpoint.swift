@@ -9,6 +9,7 @@ import PhoenixProtocol
 public enum SandboxEndpoint {
     /// Where a request goes.
     public enum Route: Sendable, Hashable {
+        /// Upgrade, and speak this serializer.
         case webSocket(PhoenixSerializer)
         /// Answer with this HTTP status and text instead of upgrading.
         case refused(status: Int, reason: String)

@@ -71,5 +71,6 @@ public struct SandboxStatistics: Sendable, Hashable {
     /// WebSockets open now.
     public var openConnections = 0
 
+    /// All counters at zero.
     public init() {}
 }

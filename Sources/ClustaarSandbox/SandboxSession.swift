@@ -35,11 +35,13 @@ public struct SandboxSession: Sendable {
         var botID: String
     }
 
+    /// The channel limit comes from here.
     public let configuration: SandboxConfiguration
     private var channels: [String: Channel] = [:]
     /// Interlocutors whose conversation an agent holds (survives a leave and rejoin).
     private var controlTaken: Set<String> = []
 
+    /// A session with no channel joined.
     public init(configuration: SandboxConfiguration = SandboxConfiguration()) {
         self.configuration = configuration
     }

@@ -500,6 +500,39 @@ struct SandboxSessionTests {
         #expect(SandboxConnection.closeReason(String(repeating: "é", count: 100)) == String(repeating: "é", count: 61))
     }
 
+    @Test("no mutation of valid frames traps: each byte replaced, dropped or cut")
+    func mutatedFrames() {
+        var generator = SplitMix64(seed: 42)
+        let seeds = [
+            Wire.join(), Wire.say("2", text: "Hello"), Wire.say("3", text: "take control"),
+            Wire.say("4", body: #"{"type":"coordinates","lat":48.8566,"long":2.3522}"#),
+            Wire.say("5", body: #"{"type":"go_to_action","target":{"type":"step","id":"x"},"sessionValues":{}}"#),
+            #"["1","6","\#(Wire.topic)","phx_leave",{}]"#, #"[null,"7","phoenix","heartbeat",{}]"#,
+        ]
+        let interesting: [UInt8] = Array(#"[]{}",:\0123456789ntfaelsu"#.utf8) + [0x00, 0x7F, 0xC3, 0xFF]
+        for _ in 0..<600 {
+            var bytes = Array(seeds[Int.random(in: 0..<seeds.count, using: &generator)].utf8)
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                let index = Int.random(in: 0..<bytes.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: bytes[index] = interesting[Int.random(in: 0..<interesting.count, using: &generator)]
+                case 1: if bytes.count > 1 { bytes.remove(at: index) }
+                default: bytes = Array(bytes[..<max(index, 1)])
+                }
+            }
+            // A joined session, so mutated pushes reach the channel code too.
+            var connection = SandboxConnection(serializer: .jsonV2, now: Wire.now)
+            _ = connection.frameReceived(.text(Array(Wire.join().utf8)), at: Wire.now)
+            let outputs = connection.frameReceived(.text(bytes), at: Wire.now)
+            // Whatever came in, what goes out is well-formed v2 JSON or a close.
+            for output in outputs {
+                if case .send(.text(let text)) = output {
+                    #expect((try? PhoenixSerializer.jsonV2.decode(.text(text), from: .server)) != nil)
+                }
+            }
+        }
+    }
+
     @Test("no byte sequence traps: random frames give answers or a close, never a crash")
     func randomBytes() {
         var generator = SplitMix64(seed: 7)
