@@ -235,6 +235,27 @@ struct SandboxServerTests {
         await client.close()
     }
 
+    @Test("a message over the frame size limit closes with 1009, whole or in fragments")
+    func messageTooBig() async throws {
+        let sandbox = try await ClustaarSandboxServer.start(configuration: SandboxConfiguration(maxFrameSize: 1024))
+        defer { Task { await sandbox.shutdown() } }
+        let whole = try await TestWebSocketClient.connect(port: sandbox.port, query: "vsn=2.0.0")
+        try await whole.send(opcode: .text, bytes: Array(repeating: UInt8(ascii: "a"), count: 1025))
+        guard case .close(let code, _) = try await whole.next() else {
+            Issue.record("expected a close frame")
+            return
+        }
+        #expect(code == 1009)
+        let fragmented = try await TestWebSocketClient.connect(port: sandbox.port, query: "vsn=2.0.0")
+        let half = Array(repeating: UInt8(ascii: "a"), count: 600)
+        try await fragmented.send(opcode: .text, bytes: half, fin: false)
+        try await fragmented.send(opcode: .continuation, bytes: half, fin: true)
+        #expect(try await fragmented.next() == .close(code: 1009, reason: "message too big"))
+        #expect(sandbox.statistics.messagesReceived == 0)
+        await whole.close()
+        await fragmented.close()
+    }
+
     @Test("paths other than */websocket and reject=1 are refused at the upgrade")
     func refusedUpgrades() async throws {
         let sandbox = try await ClustaarSandboxServer.start()
