@@ -81,6 +81,11 @@ enum SandboxBot {
         case kick
         /// Ack and echo, then the whole socket is closed with 1000.
         case drop
+        /// No ack: the channel "crashes" (`phx_error`) and is no longer joined.
+        case crash
+        /// Ack and echo, then a `binary_event` push with the raw bytes 01 02 03 ff (v1 cannot
+        /// carry it: there, the channel crashes instead, as recorded).
+        case binary
 
         init?(text: String) {
             self.init(rawValue: text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())
@@ -104,6 +109,9 @@ enum SandboxBot {
     static func agentReply(_ text: String) -> JSONValue {
         ["type": "text", "message": .string(text)]
     }
+
+    /// The payload of the `binary_event` push.
+    static let binaryEventPayload: [UInt8] = [0x01, 0x02, 0x03, 0xFF]
 
     static let agentGreeting = "Hello, I am an agent. How can I help?"
     static let botIsBack = "You are talking to the bot again."

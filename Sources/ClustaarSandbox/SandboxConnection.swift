@@ -57,6 +57,13 @@ public struct SandboxConnection: Sendable {
             case .send(let message):
                 do {
                     outputs.append(.send(try serializer.encode(wireForm(of: message), from: .server)))
+                } catch PhoenixCodingError.unencodable where serializer == .jsonV1 {
+                    // v1 cannot carry a binary push: the channel crashes, the socket stays up (as recorded).
+                    if let crash = session.channelCrashed(topic: message.topic),
+                        let frame = try? serializer.encode(wireForm(of: crash), from: .server)
+                    {
+                        outputs.append(.send(frame))
+                    }
                 } catch {
                     outputs += closing(code: 1011, reason: "cannot encode an answer: \(error)")
                     return outputs

@@ -17,6 +17,8 @@ import PhoenixProtocol
 /// | `interlocutor_reply` | ok `{}`, the echo (`interlocutor_reply` + `timestamp`), then the bot's answer |
 /// | `ping` | ok with the same payload |
 ///
+/// Text messages named in `SandboxBot.Command` steer it (`rich`, `take control`, `noreply`...).
+///
 /// Server pushes carry the channel's join_ref and a null ref; `phx_close` carries the join_ref as
 /// its ref too. Time is an input (`now`): the session never reads a clock.
 public struct SandboxSession: Sendable {
@@ -160,6 +162,9 @@ public struct SandboxSession: Sendable {
         switch command {
         case .noReply: return []
         case .error: return [reply(to: message, status: "error", SandboxBot.errorResponse(reason: "bad request"))]
+        case .crash:
+            channels[message.topic] = nil
+            return [errorMessage(topic: message.topic, channel: channel)]
         case .kick:
             channels[message.topic] = nil
             return [
@@ -173,9 +178,18 @@ public struct SandboxSession: Sendable {
             reply(to: message, status: "ok", SandboxBot.emptyResponse),
             push("interlocutor_reply", SandboxBot.echo(of: body, at: now), on: channel, topic: message.topic),
         ]
-        if command == .drop {
+        switch command {
+        case .drop:
             actions.append(.close(code: 1000, reason: ""))
             return actions
+        case .binary:
+            actions.append(
+                .send(
+                    PhoenixMessage(
+                        joinRef: channel.joinRef, ref: nil, topic: message.topic, event: "binary_event",
+                        payload: .binary(ArraySlice(SandboxBot.binaryEventPayload)))))
+            return actions
+        default: break
         }
         if behavior.bot == .acknowledgingOnly { return actions }
 
@@ -238,6 +252,22 @@ public struct SandboxSession: Sendable {
             PhoenixMessage(
                 joinRef: channel.joinRef, ref: nil, topic: topic, event: event,
                 payload: .json(ArraySlice(payload.encoded))))
+    }
+
+    /// The channel on `topic` crashed (e.g. it pushed what the serializer cannot carry): it is
+    /// no longer joined. Returns the `phx_error` to send, or nil if the topic was not joined.
+    mutating func channelCrashed(topic: String) -> PhoenixMessage? {
+        guard let channel = channels.removeValue(forKey: topic) else { return nil }
+        guard case .send(let message) = errorMessage(topic: topic, channel: channel) else { return nil }
+        return message
+    }
+
+    /// `phx_error` for a crashed channel: like `phx_close`, its ref is the join_ref (as recorded).
+    private func errorMessage(topic: String, channel: Channel) -> Action {
+        .send(
+            PhoenixMessage(
+                joinRef: channel.joinRef, ref: channel.joinRef, topic: topic, event: PhoenixEvent.error,
+                payload: .emptyObject))
     }
 
     /// `phx_close` for a channel the server ends: its ref is the join_ref, as recorded.
