@@ -48,6 +48,9 @@ public struct SandboxConnection: Sendable {
         let message: PhoenixMessage
         do {
             message = try serializer.decode(frame, from: .client)
+        } catch .invalidUTF8 {
+            // RFC 6455 §7.4.1: 1007 is for data inconsistent with its type, such as bad UTF-8.
+            return closing(code: 1007, reason: "invalid UTF-8")
         } catch {
             return closing(code: 1003, reason: "undecodable frame: \(error)")
         }

@@ -448,6 +448,13 @@ struct SandboxSessionTests {
             ])
     }
 
+    @Test("a text frame whose strings are not UTF-8 closes with 1007")
+    func invalidUTF8() {
+        var connection = SandboxConnection(serializer: .jsonV2, now: Wire.now)
+        let frame = Array(#"[null,"1","phoen"#.utf8) + [0xC3, 0x28] + Array(#"ix","heartbeat",{}]"#.utf8)
+        #expect(connection.frameReceived(.text(frame), at: Wire.now) == [.close(code: 1007, reason: "invalid UTF-8")])
+    }
+
     @Test("v1 cannot carry a binary push: the channel crashes (phx_error), the socket stays open")
     func jsonV1BinaryPush() {
         let t = Wire.topic
