@@ -1,0 +1,43 @@
+import PhoenixProtocol
+
+/// Which request URIs the sandbox upgrades to a WebSocket, and with which serializer.
+///
+/// - The path must end in `/websocket` (`/socket/websocket`, `/short/socket/websocket`...).
+/// - `vsn=1.0.0` or no `vsn`: JSON v1 (Phoenix's default); `vsn=2.0.0`: JSON v2, or binary v2
+///   when the query also has `serializer=binary`. Any other `vsn` is refused with 400.
+/// - `reject=1` refuses the upgrade with 403, like a socket whose `connect/3` returns `:error`.
+public enum SandboxEndpoint {
+    /// Where a request goes.
+    public enum Route: Sendable, Hashable {
+        /// Upgrade, and speak this serializer.
+        case webSocket(PhoenixSerializer)
+        /// Answer with this HTTP status and text instead of upgrading.
+        case refused(status: Int, reason: String)
+    }
+
+    /// The route of a request target such as `/socket/websocket?vsn=2.0.0`.
+    public static func route(uri: String) -> Route {
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = parts.first.map(String.init) ?? ""
+        guard path.hasSuffix("/websocket") else {
+            return .refused(status: 404, reason: "not found: the sandbox serves <endpoint>/websocket")
+        }
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = String(keyValue[0])
+                query[key] = keyValue.count == 2 ? String(keyValue[1]) : ""
+            }
+        }
+        if query["reject"] == "1" { return .refused(status: 403, reason: "connection refused (reject=1)") }
+        switch query["vsn"] {
+        case nil, "1.0.0":
+            return .webSocket(.jsonV1)
+        case "2.0.0":
+            return .webSocket(query["serializer"] == "binary" ? .binaryV2 : .jsonV2)
+        case let other?:
+            return .refused(status: 400, reason: "unsupported vsn \(other); use 1.0.0 or 2.0.0")
+        }
+    }
+}

@@ -1,0 +1,280 @@
+import Foundation
+import PhoenixProtocol
+
+/// The server side of one Phoenix socket, without I/O: decoded client messages in, the messages
+/// to send back (and maybe a close request) out.
+///
+/// It behaves like the recorded Clustaar-like Phoenix 1.7 server:
+///
+/// | client sends | server answers |
+/// |---|---|
+/// | `heartbeat` on `phoenix` | ok reply `{}` |
+/// | `phx_join` on `interlocutor:<id>` | ok `{"control":<bool>}`; error `missing bot_id`, `missing socketToken`, `unauthorized` (token `"bad"`), `too many channels joined` |
+/// | `phx_join` on a joined topic | the new join's reply, then `phx_close` with the OLD join_ref |
+/// | `phx_join` on another topic | error `unmatched topic`, join_ref null |
+/// | `phx_leave` | ok `{}`, then `phx_close` if the topic was joined |
+/// | any push on a topic not joined | error `unmatched topic`, join_ref null |
+/// | `interlocutor_reply` | ok `{}`, the echo (`interlocutor_reply` + `timestamp`), then the bot's answer |
+/// | `ping` | ok with the same payload |
+///
+/// Text messages named in `SandboxBot.Command` steer it (`rich`, `take control`, `noreply`...).
+///
+/// Server pushes carry the channel's join_ref and a null ref; `phx_close` carries the join_ref as
+/// its ref too. Time is an input (`now`): the session never reads a clock.
+public struct SandboxSession: Sendable {
+    /// What the session asks its caller to do, in order.
+    public enum Action: Sendable, Hashable {
+        /// Send this message to the client.
+        case send(PhoenixMessage)
+        /// Close the socket with this WebSocket close code and reason.
+        case close(code: UInt16, reason: String)
+    }
+
+    /// One joined `interlocutor:<id>` channel.
+    struct Channel: Sendable, Hashable {
+        var joinRef: String?
+        var interlocutorID: String
+        var botID: String
+    }
+
+    /// The channel limit comes from here.
+    public let configuration: SandboxConfiguration
+    private var channels: [String: Channel] = [:]
+    /// Interlocutors whose conversation an agent holds (survives a leave and rejoin).
+    private var controlTaken: Set<String> = []
+
+    /// A session with no channel joined.
+    public init(configuration: SandboxConfiguration = SandboxConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// The topics joined now, sorted.
+    public var joinedTopics: [String] { channels.keys.sorted() }
+
+    /// Whether an agent holds the conversation of this interlocutor.
+    public func isControlTaken(interlocutorID: String) -> Bool { controlTaken.contains(interlocutorID) }
+
+    /// Handles one message from the client.
+    public mutating func received(
+        _ message: PhoenixMessage,
+        at now: Date,
+        behavior: SandboxBehavior = SandboxBehavior()
+    ) -> [Action] {
+        guard case .event(let event) = message.kind else {
+            // Clients do not send replies; a real server's serializer would not even decode one.
+            return [.close(code: 1003, reason: "clients do not send phx_reply")]
+        }
+        if message.topic == PhoenixEvent.heartbeatTopic && event == PhoenixEvent.heartbeat {
+            guard behavior.answersHeartbeats else { return [] }
+            return [reply(to: message, status: "ok", SandboxBot.emptyResponse)]
+        }
+        switch event {
+        case PhoenixEvent.join: return join(message)
+        case PhoenixEvent.leave: return leave(message)
+        default: break
+        }
+        guard let channel = channels[message.topic] else {
+            return [unmatchedTopic(message)]
+        }
+        switch event {
+        case "interlocutor_reply": return interlocutorReply(message, on: channel, at: now, behavior: behavior)
+        case "ping": return [reply(to: message, status: "ok", message.payload)]
+        default:
+            return [reply(to: message, status: "error", SandboxBot.errorResponse(reason: "unhandled event \(event)"))]
+        }
+    }
+
+    // MARK: Join and leave
+
+    private mutating func join(_ message: PhoenixMessage) -> [Action] {
+        let prefix = "interlocutor:"
+        guard message.topic.hasPrefix(prefix) else { return [unmatchedTopic(message)] }
+        let interlocutorID = String(message.topic.dropFirst(prefix.count))
+        // A join replaces any channel already on the topic, whatever the join's outcome.
+        let replaced = channels.removeValue(forKey: message.topic)
+        var actions: [Action] = []
+        switch validateJoin(message.payload) {
+        case .failure(let reason):
+            actions.append(reply(to: message, status: "error", SandboxBot.errorResponse(reason: reason.reason)))
+        case .success(let botID):
+            if channels.count >= configuration.maxChannelsPerConnection {
+                actions.append(
+                    reply(to: message, status: "error", SandboxBot.errorResponse(reason: "too many channels joined")))
+            } else {
+                channels[message.topic] = Channel(
+                    joinRef: message.joinRef ?? message.ref, interlocutorID: interlocutorID, botID: botID)
+                let control = controlTaken.contains(interlocutorID)
+                actions.append(reply(to: message, status: "ok", SandboxBot.joinResponse(control: control)))
+            }
+        }
+        if let replaced {
+            actions.append(closeMessage(topic: message.topic, channel: replaced))
+        }
+        return actions
+    }
+
+    private struct JoinRefusal: Error { var reason: String }
+
+    /// The bot id of valid join params, or why they are refused.
+    private func validateJoin(_ payload: PhoenixPayload) -> Result<String, JoinRefusal> {
+        guard let params = try? JSONValue.parse(payload.bytes), params.objectValue != nil else {
+            return .failure(JoinRefusal(reason: "join params must be an object"))
+        }
+        guard let botID = params["bot_id"]?.stringValue else { return .failure(JoinRefusal(reason: "missing bot_id")) }
+        guard let token = params["socketToken"]?.stringValue else {
+            return .failure(JoinRefusal(reason: "missing socketToken"))
+        }
+        guard token != "bad" else { return .failure(JoinRefusal(reason: "unauthorized")) }
+        return .success(botID)
+    }
+
+    private mutating func leave(_ message: PhoenixMessage) -> [Action] {
+        // A leave on a topic not joined still gets an ok reply (as recorded).
+        var actions = [reply(to: message, status: "ok", SandboxBot.emptyResponse)]
+        if let channel = channels.removeValue(forKey: message.topic) {
+            actions.append(closeMessage(topic: message.topic, channel: channel))
+        }
+        return actions
+    }
+
+    // MARK: Interlocutor messages
+
+    private mutating func interlocutorReply(
+        _ message: PhoenixMessage,
+        on channel: Channel,
+        at now: Date,
+        behavior: SandboxBehavior
+    ) -> [Action] {
+        if behavior.bot == .silent { return [] }
+        let body: [String: JSONValue]
+        let content: SandboxBot.InterlocutorMessage
+        do {
+            let payload = try JSONValue.parse(message.payload.bytes)
+            (body, content) = try SandboxBot.readInterlocutorReply(payload)
+        } catch let error as SandboxBot.InvalidPush {
+            return [reply(to: message, status: "error", ["reason": "bad request", "detail": .string(error.reason)])]
+        } catch {
+            return [reply(to: message, status: "error", ["reason": "bad request", "detail": "invalid JSON payload"])]
+        }
+        var command: SandboxBot.Command?
+        if case .text(let text) = content { command = SandboxBot.Command(text: text) }
+
+        switch command {
+        case .noReply: return []
+        case .error: return [reply(to: message, status: "error", SandboxBot.errorResponse(reason: "bad request"))]
+        case .crash:
+            channels[message.topic] = nil
+            return [errorMessage(topic: message.topic, channel: channel)]
+        case .kick:
+            channels[message.topic] = nil
+            return [
+                reply(to: message, status: "ok", SandboxBot.emptyResponse),
+                closeMessage(topic: message.topic, channel: channel),
+            ]
+        default: break
+        }
+
+        var actions: [Action] = [
+            reply(to: message, status: "ok", SandboxBot.emptyResponse),
+            push("interlocutor_reply", SandboxBot.echo(of: body, at: now), on: channel, topic: message.topic),
+        ]
+        switch command {
+        case .drop:
+            actions.append(.close(code: 1000, reason: ""))
+            return actions
+        case .binary:
+            actions.append(
+                .send(
+                    PhoenixMessage(
+                        joinRef: channel.joinRef, ref: nil, topic: message.topic, event: "binary_event",
+                        payload: .binary(ArraySlice(SandboxBot.binaryEventPayload)))))
+            return actions
+        default: break
+        }
+        if behavior.bot == .acknowledgingOnly { return actions }
+
+        let interlocutorID = channel.interlocutorID
+        func botReply(_ payload: JSONValue) -> Action {
+            push("bot_reply", payload, on: channel, topic: message.topic)
+        }
+        switch (command, content) {
+        case (.takeControl, _):
+            controlTaken.insert(interlocutorID)
+            actions.append(push("control", SandboxBot.control(true, at: now), on: channel, topic: message.topic))
+            actions.append(
+                push("agent_reply", SandboxBot.agentReply(SandboxBot.agentGreeting), on: channel, topic: message.topic))
+        case (.releaseControl, _):
+            controlTaken.remove(interlocutorID)
+            actions.append(push("control", SandboxBot.control(false, at: now), on: channel, topic: message.topic))
+            actions.append(
+                botReply(SandboxBot.textReply(SandboxBot.botIsBack, input: body, interlocutorID: interlocutorID)))
+        case (_, .text(let text)) where controlTaken.contains(interlocutorID):
+            actions.append(
+                push(
+                    "agent_reply", SandboxBot.agentReply(SandboxBot.agentAnswer(to: text)), on: channel,
+                    topic: message.topic))
+        case (.rich, _):
+            actions.append(
+                botReply(
+                    SandboxBot.botReply(
+                        actions: SandboxBot.richActions(), input: body, interlocutorID: interlocutorID)))
+        default:
+            let text = SandboxBot.echoText(for: content)
+            actions.append(botReply(SandboxBot.textReply(text, input: body, interlocutorID: interlocutorID)))
+        }
+        return actions
+    }
+
+    // MARK: Building messages
+
+    /// A reply to `message`: same join_ref, ref and topic.
+    private func reply(to message: PhoenixMessage, status: String, _ response: JSONValue) -> Action {
+        reply(to: message, status: status, .json(ArraySlice(response.encoded)))
+    }
+
+    private func reply(to message: PhoenixMessage, status: String, _ response: PhoenixPayload) -> Action {
+        .send(
+            .reply(joinRef: message.joinRef, ref: message.ref, topic: message.topic, status: status, response: response)
+        )
+    }
+
+    /// The error reply to a push on a topic nobody joined: join_ref null, as recorded.
+    private func unmatchedTopic(_ message: PhoenixMessage) -> Action {
+        .send(
+            .reply(
+                joinRef: nil, ref: message.ref, topic: message.topic, status: "error",
+                response: .json(ArraySlice(SandboxBot.errorResponse(reason: "unmatched topic").encoded))))
+    }
+
+    /// A server push on a joined channel: the channel's join_ref, a null ref.
+    private func push(_ event: String, _ payload: JSONValue, on channel: Channel, topic: String) -> Action {
+        .send(
+            PhoenixMessage(
+                joinRef: channel.joinRef, ref: nil, topic: topic, event: event,
+                payload: .json(ArraySlice(payload.encoded))))
+    }
+
+    /// The channel on `topic` crashed (e.g. it pushed what the serializer cannot carry): it is
+    /// no longer joined. Returns the `phx_error` to send, or nil if the topic was not joined.
+    mutating func channelCrashed(topic: String) -> PhoenixMessage? {
+        guard let channel = channels.removeValue(forKey: topic) else { return nil }
+        guard case .send(let message) = errorMessage(topic: topic, channel: channel) else { return nil }
+        return message
+    }
+
+    /// `phx_error` for a crashed channel: like `phx_close`, its ref is the join_ref (as recorded).
+    private func errorMessage(topic: String, channel: Channel) -> Action {
+        .send(
+            PhoenixMessage(
+                joinRef: channel.joinRef, ref: channel.joinRef, topic: topic, event: PhoenixEvent.error,
+                payload: .emptyObject))
+    }
+
+    /// `phx_close` for a channel the server ends: its ref is the join_ref, as recorded.
+    private func closeMessage(topic: String, channel: Channel) -> Action {
+        .send(
+            PhoenixMessage(
+                joinRef: channel.joinRef, ref: channel.joinRef, topic: topic, event: PhoenixEvent.close,
+                payload: .emptyObject))
+    }
+}
