@@ -8,6 +8,7 @@
 // with its opcode until the server closes; `/updateReports?agent=NAME` writes the reports.
 import Foundation
 import TransportCore
+import TransportLWS
 import TransportPOSIX
 
 /// The command line, parsed.
@@ -61,7 +62,7 @@ func makeTransport(named name: String) throws(UsageError) -> any Transport {
     case "posix":
         return POSIXTransport()
     case "lws":
-        throw UsageError("the lws transport is not linked into ws-conformance-client yet (TransportLWS is in progress)")
+        return LWSTransport()
     default:
         throw UsageError("unknown transport \"\(name)\": expected posix or lws")
     }
