@@ -38,8 +38,8 @@ demo:
 	@exit 2
 
 # The Python virtualenv of the loopback test server (Tests/Servers/ws_test_server.py),
-# created only when missing.
-venv: .venv/bin/python
+# created only when missing. The stamp is written last, so a failed install is retried.
+venv: .venv/installed
 
-.venv/bin/python:
-	python3 -m venv .venv && .venv/bin/pip install -q websockets
+.venv/installed:
+	python3 -m venv .venv && .venv/bin/pip install -q websockets && touch .venv/installed

@@ -333,9 +333,10 @@ extension TransportConformance {
                     try Check.that(!target.capabilities.contains(.fileDescriptors), "/proc/self/fd is not readable")
                     return
                 }
-                // Other tests run in parallel and open a few descriptors of their own; a leak of
-                // even one per cycle would show as 1,000 more.
-                try Check.that(after - before < 50, "descriptors before: \(before), after 1,000 cycles: \(after)")
+                // Tests running in parallel open and close descriptors of their own (a few per
+                // connection, well under 500 at any moment); a leak of even one per cycle shows as
+                // 1,000 more.
+                try Check.that(after - before < 500, "descriptors before: \(before), after 1,000 cycles: \(after)")
             }
         ]
     }

@@ -25,7 +25,8 @@ public struct WebSocketFrameDecoder: Sendable {
     ///   - maxFrameSize: the largest payload accepted; larger frames fail with `.frameTooBig`.
     public init(decodingFramesFrom peer: Peer = .server, maxFrameSize: Int = 16 << 20) {
         self.peer = peer
-        self.maxFrameSize = maxFrameSize
+        // Clamped so that header + payload sizes can never overflow `Int`.
+        self.maxFrameSize = min(max(0, maxFrameSize), Int.max / 4)
     }
 
     /// Bytes received but not yet returned as frames.
@@ -93,8 +94,9 @@ public struct WebSocketFrameDecoder: Sendable {
         }
         let length = Int(payloadLength)
         guard available >= headerLength + length else {
-            // Grow once to the frame's size instead of doubling through a large payload.
-            buffer.reserveCapacity(readIndex + headerLength + length)
+            // Grow once to the frame's size instead of doubling through a large payload (only for
+            // sizes an allocation can honour; beyond that, growth follows the bytes that arrive).
+            if length <= 1 << 28 { buffer.reserveCapacity(readIndex + headerLength + length) }
             return nil
         }
         let start = readIndex + headerLength

@@ -153,6 +153,32 @@ import Testing
         #expect(throws: WebSocketProtocolError.frameTooBig(size: 1001, limit: 1000)) { _ = try decoder.nextFrame() }
     }
 
+    @Test func aHugeLimitStillRejectsAHugeAnnouncedLengthWithoutTrapping() throws {
+        var decoder = WebSocketFrameDecoder(decodingFramesFrom: .server, maxFrameSize: .max)
+        decoder.append([0x82, 0x7F, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+        #expect(throws: WebSocketProtocolError.frameTooBig(size: UInt64(Int64.max), limit: Int.max / 4)) {
+            _ = try decoder.nextFrame()
+        }
+    }
+
+    @Test func arbitraryBytesNeverTrap() {
+        var state: UInt64 = 12345
+        for _ in 0..<2000 {
+            var decoder = WebSocketFrameDecoder(decodingFramesFrom: .server, maxFrameSize: 300)
+            var machine = WebSocketConnectionStateMachine(maxMessageSize: 500)
+            let bytes = (0..<64).map { _ -> UInt8 in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt8(truncatingIfNeeded: state >> 56)
+            }
+            decoder.append(bytes)
+            do {
+                while let frame = try decoder.nextFrame() { _ = machine.frameReceived(frame) }
+            } catch {
+                _ = machine.decodingFailed(error)
+            }
+        }
+    }
+
     @Test func closeCodesMapToTheRightStatus() {
         #expect(WebSocketProtocolError.invalidUTF8.closeCode == 1007)
         #expect(WebSocketProtocolError.messageTooBig(limit: 1).closeCode == 1009)

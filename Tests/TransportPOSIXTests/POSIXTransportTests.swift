@@ -82,3 +82,43 @@ import TransportCore
         #expect(ContinuousClock.now - start >= .milliseconds(300))
     }
 }
+
+/// Outbound backpressure, on a connection core whose I/O thread is not started: nothing drains
+/// the queue, so the limit alone decides what `send` does.
+@Suite struct BackpressureTests {
+    static func core(limit: Int) throws -> ConnectionCore {
+        let request = WebSocketRequest(
+            url: URL(string: "ws://127.0.0.1:1/")!, limits: WebSocketLimits(outboundBufferSize: limit))
+        let handshake = try HTTPUpgradeHandshake(
+            target: HTTPUpgradeHandshake.Target(url: request.url), subprotocols: [], headers: [])
+        return try ConnectionCore(request: request, handshake: handshake)
+    }
+
+    @Test func sendSuspendsOnceTheQueuedBytesExceedTheLimitAndCloseReleasesIt() async throws {
+        let core = try Self.core(limit: 1000)
+        defer { core.wakeup.close() }
+        // 600-byte payloads are 608-byte frames (2 + 2 length + 4 mask).
+        try await core.send(.binary([UInt8](repeating: 1, count: 600)))
+        try await core.send(.binary([UInt8](repeating: 2, count: 600)))  // 608 <= 1000: still queued at once
+        #expect(core.shared.withLock { $0.queuedBytes } == 1216)
+        let third = Task { try await core.send(.binary([UInt8](repeating: 3, count: 600))) }
+        // Await the state the send must reach: parked as a waiter (yielding, never sleeping).
+        while core.shared.withLock({ $0.sendWaiters.count }) == 0 { await Task.yield() }
+        #expect(core.shared.withLock { $0.pendingFrames.count } == 2)
+        #expect(core.shared.withLock { $0.queuedBytes } == 1216)
+        core.close(code: .normalClosure, reason: "")
+        await #expect(throws: TransportError(.closed, "the connection closed before the message was queued")) {
+            try await third.value
+        }
+        await #expect(throws: TransportError.self) { try await core.send(.text("after close")) }
+    }
+
+    @Test func aMessageOverMaxMessageSizeIsRefusedBeforeQueueing() async throws {
+        let core = try Self.core(limit: 1000)
+        defer { core.wakeup.close() }
+        await #expect {
+            try await core.send(.binary([UInt8](repeating: 0, count: (16 << 20) + 1)))
+        } throws: { ($0 as? TransportError)?.code == .messageTooBig }
+        #expect(core.shared.withLock { $0.queuedBytes } == 0)
+    }
+}
