@@ -159,7 +159,12 @@ public final class ClustaarSandboxServer: Sendable {
                         guard case .webSocket = SandboxEndpoint.route(uri: head.uri) else {
                             return channel.eventLoop.makeSucceededFuture(nil)
                         }
-                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                        let (selected, authToken) = SandboxEndpoint.subprotocols(
+                            offered: head.headers["Sec-WebSocket-Protocol"])
+                        if let authToken { registry.authTokenReceived(authToken) }
+                        var headers = HTTPHeaders()
+                        if let selected { headers.add(name: "Sec-WebSocket-Protocol", value: selected) }
+                        return channel.eventLoop.makeSucceededFuture(headers)
                     },
                     upgradePipelineHandler: { channel, head in
                         guard case .webSocket(let serializer) = SandboxEndpoint.route(uri: head.uri) else {

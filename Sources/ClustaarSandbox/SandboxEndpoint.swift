@@ -1,3 +1,4 @@
+import Foundation
 import PhoenixProtocol
 
 /// Which request URIs the sandbox upgrades to a WebSocket, and with which serializer.
@@ -6,7 +7,32 @@ import PhoenixProtocol
 /// - `vsn=1.0.0` or no `vsn`: JSON v1 (Phoenix's default); `vsn=2.0.0`: JSON v2, or binary v2
 ///   when the query also has `serializer=binary`. Any other `vsn` is refused with 400.
 /// - `reject=1` refuses the upgrade with 403, like a socket whose `connect/3` returns `:error`.
+/// - A client that offers the `phoenix` subprotocol (Phoenix 1.8 auth tokens travel as a second
+///   one, `base64url.bearer.phx.<token>`) gets `phoenix` back.
 public enum SandboxEndpoint {
+    /// The subprotocol Phoenix 1.8 clients offer beside their auth token.
+    public static let phoenixSubprotocol = "phoenix"
+    static let authTokenPrefix = "base64url.bearer.phx."
+
+    /// What the server answers to the subprotocols a client offers (`Sec-WebSocket-Protocol`
+    /// values, comma-separated): the one it selects, and the auth token found among them.
+    public static func subprotocols(offered headerValues: [String]) -> (selected: String?, authToken: String?) {
+        let offered = headerValues.flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let selected = offered.contains(phoenixSubprotocol) ? phoenixSubprotocol : nil
+        let token = offered.first { $0.hasPrefix(authTokenPrefix) }
+            .flatMap { decodeBase64URL(String($0.dropFirst(authTokenPrefix.count))) }
+        return (selected, token)
+    }
+
+    /// base64url without padding, as phoenix.js writes the token; nil if it is not valid.
+    static func decodeBase64URL(_ text: String) -> String? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+
     /// Where a request goes.
     public enum Route: Sendable, Hashable {
         /// Upgrade, and speak this serializer.

@@ -45,6 +45,10 @@ final class SandboxRegistry: Sendable {
         }
     }
 
+    func authTokenReceived(_ token: String) {
+        state.withLock { $0.statistics.lastAuthToken = token }
+    }
+
     func messageReceived() {
         state.withLock { $0.statistics.messagesReceived += 1 }
     }
@@ -70,6 +74,9 @@ public struct SandboxStatistics: Sendable, Hashable {
     public var messagesReceived = 0
     /// WebSockets open now.
     public var openConnections = 0
+    /// The auth token of the last upgrade that carried one (Phoenix 1.8's
+    /// `base64url.bearer.phx.<token>` subprotocol), decoded.
+    public var lastAuthToken: String?
 
     /// All counters at zero.
     public init() {}

@@ -256,6 +256,23 @@ struct SandboxServerTests {
         await fragmented.close()
     }
 
+    @Test("Phoenix 1.8 auth token: the phoenix subprotocol is selected, the token recorded")
+    func authTokenSubprotocol() async throws {
+        let sandbox = try await ClustaarSandboxServer.start()
+        defer { Task { await sandbox.shutdown() } }
+        let plain = try await TestWebSocketClient.connect(port: sandbox.port, query: "vsn=2.0.0")
+        #expect(plain.selectedSubprotocol == nil)
+        #expect(sandbox.statistics.lastAuthToken == nil)
+        // "secret token?" in base64url without padding.
+        let withToken = try await TestWebSocketClient.connect(
+            port: sandbox.port, query: "vsn=2.0.0",
+            subprotocols: ["phoenix", "base64url.bearer.phx.c2VjcmV0IHRva2VuPw"])
+        #expect(withToken.selectedSubprotocol == "phoenix")
+        #expect(sandbox.statistics.lastAuthToken == "secret token?")
+        await plain.close()
+        await withToken.close()
+    }
+
     @Test("paths other than */websocket and reject=1 are refused at the upgrade")
     func refusedUpgrades() async throws {
         let sandbox = try await ClustaarSandboxServer.start()

@@ -112,6 +112,22 @@ struct SandboxEndpointTests {
         #expect(SandboxEndpoint.route(uri: uri) == expected)
     }
 
+    @Test("subprotocols: phoenix is selected when offered; the bearer token is decoded")
+    func subprotocols() {
+        #expect(SandboxEndpoint.subprotocols(offered: []) == (nil, nil))
+        #expect(SandboxEndpoint.subprotocols(offered: ["chat"]) == (nil, nil))
+        #expect(SandboxEndpoint.subprotocols(offered: ["phoenix"]) == ("phoenix", nil))
+        // "?>?~~~a" is "Pz4_fn5-YQ" in base64url: it needs both the '-'/'_' mapping and the padding.
+        #expect(
+            SandboxEndpoint.subprotocols(offered: ["phoenix, base64url.bearer.phx.Pz4_fn5-YQ"]) == (
+                "phoenix", "?>?~~~a"
+            ))
+        #expect(
+            SandboxEndpoint.subprotocols(offered: ["phoenix", "base64url.bearer.phx.c2VjcmV0IHRva2VuPw"])
+                == ("phoenix", "secret token?"))
+        #expect(SandboxEndpoint.subprotocols(offered: ["phoenix", "base64url.bearer.phx.!!!"]) == ("phoenix", nil))
+    }
+
     @Test("ISO 8601 timestamps match Foundation's formatter, milliseconds included")
     func timestamps() {
         #expect(SandboxBot.iso8601(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")

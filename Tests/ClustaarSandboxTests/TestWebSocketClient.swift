@@ -29,19 +29,31 @@ struct TestClientError: Error, CustomStringConvertible {
 /// the next one with a deadline, so a missing frame fails the test instead of hanging it.
 final class TestWebSocketClient: Sendable {
     let channel: any Channel
+    /// The `Sec-WebSocket-Protocol` the server selected, if any.
+    let selectedSubprotocol: String?
     private let inbox: NIOLoopBound<Inbox>
 
-    private init(channel: any Channel, inbox: NIOLoopBound<Inbox>) {
+    /// What a completed upgrade hands back.
+    fileprivate struct Upgraded: Sendable {
+        var inbox: NIOLoopBound<Inbox>
+        var subprotocol: String?
+    }
+
+    private init(channel: any Channel, upgraded: Upgraded) {
         self.channel = channel
-        self.inbox = inbox
+        self.inbox = upgraded.inbox
+        self.selectedSubprotocol = upgraded.subprotocol
     }
 
     /// Connects to `ws://127.0.0.1:<port><path>?<query>` and completes the upgrade.
-    static func connect(port: Int, query: String, path: String = "/socket/websocket") async throws
-        -> TestWebSocketClient
-    {
+    static func connect(
+        port: Int,
+        query: String,
+        path: String = "/socket/websocket",
+        subprotocols: [String] = []
+    ) async throws -> TestWebSocketClient {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-        let upgraded = eventLoop.makePromise(of: NIOLoopBound<Inbox>.self)
+        let upgraded = eventLoop.makePromise(of: Upgraded.self)
         let target = "\(path)?\(query)"
         let host = "127.0.0.1:\(port)"
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -49,11 +61,14 @@ final class TestWebSocketClient: Sendable {
             .channelInitializer { channel in
                 let upgrader = NIOWebSocketClientUpgrader(
                     maxFrameSize: 1 << 24,
-                    upgradePipelineHandler: { channel, _ in
+                    upgradePipelineHandler: { channel, response in
                         channel.eventLoop.makeCompletedFuture {
                             let inbox = Inbox(eventLoop: channel.eventLoop)
                             try channel.pipeline.syncOperations.addHandler(inbox)
-                            upgraded.succeed(NIOLoopBound(inbox, eventLoop: channel.eventLoop))
+                            upgraded.succeed(
+                                Upgraded(
+                                    inbox: NIOLoopBound(inbox, eventLoop: channel.eventLoop),
+                                    subprotocol: response.headers.first(name: "Sec-WebSocket-Protocol")))
                         }
                     })
                 return channel.eventLoop.makeCompletedFuture {
@@ -66,7 +81,8 @@ final class TestWebSocketClient: Sendable {
                             }
                         ))
                     try pipeline.addHandler(
-                        UpgradeRequestHandler(target: target, host: host, upgraded: upgraded),
+                        UpgradeRequestHandler(
+                            target: target, host: host, subprotocols: subprotocols, upgraded: upgraded),
                         name: UpgradeRequestHandler.name)
                 }
             }
@@ -81,8 +97,7 @@ final class TestWebSocketClient: Sendable {
         channel.closeFuture.whenComplete { _ in
             upgraded.fail(TestClientError(description: "connection closed before the upgrade"))
         }
-        let inbox = try await upgraded.futureResult.get()
-        return TestWebSocketClient(channel: channel, inbox: inbox)
+        return TestWebSocketClient(channel: channel, upgraded: try await upgraded.futureResult.get())
     }
 
     func send(text: String) async throws {
@@ -148,11 +163,18 @@ private final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChann
 
     let target: String
     let host: String
-    let upgraded: EventLoopPromise<NIOLoopBound<Inbox>>
+    let subprotocols: [String]
+    let upgraded: EventLoopPromise<TestWebSocketClient.Upgraded>
 
-    init(target: String, host: String, upgraded: EventLoopPromise<NIOLoopBound<Inbox>>) {
+    init(
+        target: String,
+        host: String,
+        subprotocols: [String],
+        upgraded: EventLoopPromise<TestWebSocketClient.Upgraded>
+    ) {
         self.target = target
         self.host = host
+        self.subprotocols = subprotocols
         self.upgraded = upgraded
     }
 
@@ -160,6 +182,9 @@ private final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChann
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
         headers.add(name: "Content-Length", value: "0")
+        if !subprotocols.isEmpty {
+            headers.add(name: "Sec-WebSocket-Protocol", value: subprotocols.joined(separator: ", "))
+        }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
