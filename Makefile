@@ -33,9 +33,12 @@ lint:
 format:
 	$(SWIFT) format format -i -r Sources Tests Package.swift
 
-demo:
-	@echo "make demo arrives with the SDK issue (ClustaarSDK, the sandbox and clustaar-chat): not available yet."
-	@exit 2
+# A conversation with the sandbox bot, in-process: interactive on a terminal, scripted otherwise.
+DEMO_SCRIPT := --say "Hello" --say "rich" --say "take control" --say "Are you a human?" --say "release control"
+demo: deps
+	$(SWIFT) build --product clustaar-chat
+	@bin="$$($(SWIFT) build --show-bin-path)/clustaar-chat"; \
+	if [ -t 0 ] && [ -t 1 ]; then "$$bin"; else "$$bin" $(DEMO_SCRIPT) --exit-after-idle 1; fi
 
 # The Python virtualenv of the loopback test server (Tests/Servers/ws_test_server.py),
 # created only when missing. The stamp is written last, so a failed install is retried.

@@ -1,0 +1,58 @@
+import ClustaarSDK
+import Foundation
+import Testing
+
+/// `clustaar-chat` as scripts use it: `--say` lines against the in-process sandbox, `--json`
+/// events out, for each transport and wire format.
+@Suite struct ChatExecutableTests {
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("clustaar-chat")
+    }
+
+    static let options: [[String]] = [
+        ["--transport", "posix", "--serializer", "json-v1"],
+        ["--transport", "posix", "--serializer", "binary-v2"],
+        ["--transport", "lws", "--serializer", "json-v2"],
+    ]
+
+    @Test(arguments: options)
+    func aScriptedConversationPrintsOneJSONEventPerLine(options: [String]) async throws {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments =
+            options + ["--json", "--say", "Hello", "--say", "take control", "--say", "release control"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let events = try String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
+            try ClustaarJSON.decode(JSONValue.self, from: ArraySlice(line.utf8))
+        }
+        let names = events.compactMap { $0["event"]?.stringValue }
+        #expect(names.first == "connection")
+        #expect(names.contains("joined"))
+        let conversation = names.filter { ["bot_reply", "agent_reply", "control"].contains($0) }
+        #expect(conversation == ["bot_reply", "control", "agent_reply", "control", "bot_reply"])
+        let firstReply = try #require(events.first { $0["event"] == "bot_reply" })
+        #expect(firstReply["reply"]?["fulfillment"]?["actions"]?[0]?["text"] == "Echo: Hello")
+        #expect(events.filter { $0["event"] == "control" }.map { $0["control"] } == [true, false])
+    }
+
+    @Test func aRefusedTokenExitsWithAnError() throws {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["--transport", "posix", "--socket-token", "bad", "--json"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(String(decoding: data, as: UTF8.self).contains(#""event":"error""#))
+    }
+}

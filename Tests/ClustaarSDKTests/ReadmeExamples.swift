@@ -1,0 +1,81 @@
+// The Swift blocks of README.md, verbatim, so that they compile with the tests
+// (`ReadmeTests` checks that each block still appears here unchanged).
+// swift-format-ignore-file
+import Foundation
+
+import ClustaarSDK
+import TransportLWS
+
+func chat(botID: String, interlocutorID: String, socketToken: String, botToken: String) async throws {
+    let service = try ClustaarWebChatService(
+        environment: URL(string: "wss://sockets.example.com/socket")!,
+        transport: LWSTransport())
+    try await service.connect()
+
+    let channel = service.interlocutorChannel(
+        botID: botID, interlocutorID: interlocutorID, socketToken: socketToken)
+    let status = try await channel.join()
+    print(status.control ? "an agent holds the conversation" : "the bot answers")
+
+    Task {
+        for await reply in channel.botReplies {
+            for action in reply.actions {
+                if case .text(let text) = action { print("bot:", text.displayText ?? "") }
+            }
+        }
+    }
+    Task {
+        for await change in channel.controlChanges {
+            print(change.control ? "an agent took control" : "the bot is back")
+        }
+    }
+
+    // Returns once the server acknowledged it; throws if it was rejected, timed out, or the
+    // connection dropped before the acknowledgement (`.outcomeUnknown`: never re-sent silently).
+    try await channel.sendReply(token: botToken, .text("Hello"))
+    try await channel.sendReply(token: botToken, .customEvent(name: "cart_abandoned"))
+
+    await channel.leave()
+    await service.disconnect()
+}
+
+import ClustaarSDK
+import ClustaarTestSupport
+
+func joinAndReceive() async throws -> BotReply? {
+    let transport = InMemoryTransport()
+    let server = ScriptedPhoenixServer(transport: transport)
+    let clock = ManualClock()
+    let service = try ClustaarWebChatService(
+        environment: URL(string: "ws://test/socket")!, transport: transport, clock: clock)
+    try await service.connect()
+
+    let channel = service.interlocutorChannel(botID: "b", interlocutorID: "i", socketToken: "t")
+    let joining = Task { try await channel.join() }
+    let join = try await server.nextMessage()  // the client's phx_join
+    try server.reply(to: join, response: #"{"control":false}"#)
+    _ = try await joining.value
+
+    var replies = channel.botReplies.makeAsyncIterator()
+    try server.push(
+        topic: join.topic, event: "bot_reply",
+        payload: #"{"fulfillment":{"actions":[{"type":"send_text_action","alternatives":["Hi"]}]}}"#,
+        joinRef: join.ref)
+    clock.advance(by: .seconds(30))  // a heartbeat goes out and is answered
+    return await replies.next()
+}
+
+import PhoenixProtocol
+
+func phoenixFrames() throws -> PhoenixMessage {
+    let join = PhoenixMessage(
+        joinRef: "1", ref: "1", topic: "interlocutor:42", event: "phx_join",
+        payload: .json(#"{"bot_id":"b","socketToken":"t"}"#))
+    _ = try PhoenixSerializer.jsonV2.encode(join)
+    // .text(#"["1","1","interlocutor:42","phx_join",{"bot_id":"b","socketToken":"t"}]"#)
+
+    return try PhoenixSerializer.jsonV2.decode(
+        .text(Array(#"["1","1","interlocutor:42","phx_reply",{"response":{"control":false},"status":"ok"}]"#.utf8)))
+    // kind == .reply(status: "ok"); payload == .json(#"{"control":false}"#), a slice of the
+    // frame's bytes, ready for JSONDecoder.
+}
