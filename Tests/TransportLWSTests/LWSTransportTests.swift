@@ -267,7 +267,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
             try await LWSTransport().withConnection(to: request) { _ in }
         }
         #expect(error?.code == .handshakeTimeout)
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(5))  // 300 ms, plus a loaded 2-core machine
     }
 
     @Test func refusedConnection() async throws {
