@@ -6,10 +6,10 @@ import TransportLWS
 
 /// The shared Python loopback server of the conformance suite, started once per process.
 enum LWSConformanceServer {
-    static let shared = Result { try LoopbackTestServer(packageRoot: TestServer.repositoryRoot) }
+    static let shared = Task { try await offThePool { try LoopbackTestServer(packageRoot: TestServer.repositoryRoot) } }
 
-    static func target() throws -> ConformanceTarget {
-        try shared.get().target(name: "LWSTransport", transport: LWSTransport())
+    static func target() async throws -> ConformanceTarget {
+        try await shared.value.target(name: "LWSTransport", transport: LWSTransport())
     }
 }
 
@@ -19,5 +19,5 @@ enum LWSConformanceServer {
     arguments: TransportConformance.scenarios(for: .all)
 )
 func lwsTransportConforms(_ scenario: ConformanceScenario) async throws {
-    try await scenario.run(on: LWSConformanceServer.target())
+    try await scenario.run(on: await LWSConformanceServer.target())
 }
