@@ -75,6 +75,8 @@ final class LWSSession: @unchecked Sendable {
     /// The first certificate verification error OpenSSL reported for this connection.
     private var certificateFailure: TransportError?
     private var serviceFinished = false
+    /// Whether this connection's TLS handshake counts in `LWSTLSGate`.
+    private var holdsTLSHandshake = false
     private var killRequested = false
 
     /// Set by `start`, read by `waitUntilTerminated` on the caller's side only.
@@ -344,7 +346,13 @@ final class LWSSession: @unchecked Sendable {
             if let caFilePath = request.tls.caFilePath { info.client_ssl_ca_filepath = cString(caFilePath) }
         }
 
-        guard let context = lws_create_context(&info) else {
+        if target.usesTLS { LWSTLSGate.shared.beginContextCreation() }
+        let created = lws_create_context(&info)
+        if target.usesTLS {
+            LWSTLSGate.shared.endContextCreation(startsHandshake: created != nil)
+            holdsTLSHandshake = created != nil
+        }
+        guard let context = created else {
             let error =
                 target.usesTLS && request.tls.caFilePath != nil
                 ? TransportError(.tls, "could not create the TLS context (CA file \(request.tls.caFilePath ?? ""))")
@@ -408,6 +416,7 @@ final class LWSSession: @unchecked Sendable {
         shared.withLock { $0.context = nil }
         lws_sul_cancel(wakeTimer)
         lws_context_destroy(context)
+        releaseTLSHandshake()
         clientWsi = nil
         eventSink.finish()
         signalTerminated()
@@ -502,7 +511,14 @@ final class LWSSession: @unchecked Sendable {
         return 0
     }
 
+    private func releaseTLSHandshake() {
+        guard holdsTLSHandshake else { return }
+        holdsTLSHandshake = false
+        LWSTLSGate.shared.endHandshake()
+    }
+
     private func established(_ wsi: OpaquePointer) {
+        releaseTLSHandshake()
         clientWsi = wsi
         isEstablished = true
         handshakeDeadline = nil
@@ -785,6 +801,7 @@ final class LWSSession: @unchecked Sendable {
     /// The connection is over: ends the inbound sequence, fails whoever still waits.
     private func finishService(_ error: TransportError?) {
         serviceFinished = true
+        releaseTLSHandshake()
         producer.finish(throwing: error)
         let openFailure = error ?? TransportError(.closed, "the connection closed during the handshake")
         let (openWaiter, sendWaiters) = shared.withLock {

@@ -62,6 +62,32 @@ import TransportLWS
         #expect(echoed == .text("over TLS"))
     }
 
+    /// Each wss context re-runs lws' OpenSSL global init (see LWSTLSGate). The race it guards
+    /// against is narrow: it failed one run of this suite, and this test does not reproduce it
+    /// reliably without the gate; it checks that concurrent verified connections all succeed.
+    @Test func concurrentVerifiedConnectionsAllSucceed() async throws {
+        let certificates = try await TestCertificates.shared()
+        let server = try await TLSServers.server(for: "valid")
+        let request = WebSocketRequest(
+            url: server.url("/echo", scheme: "wss", host: "localhost"),
+            tls: TLSOptions(caFilePath: certificates.caFile)
+        )
+        try await withThrowingTaskGroup(of: WebSocketMessage.self) { group in
+            for index in 0..<24 {
+                group.addTask {
+                    try await LWSTransport().withConnection(to: request) { connection in
+                        try await connection.send(.text("\(index)"))
+                        var iterator = connection.inbound.makeAsyncIterator()
+                        return try await nextMessage(&iterator)
+                    }
+                }
+            }
+            var echoed: Set<String> = []
+            for try await message in group { echoed.insert(message.string ?? "") }
+            #expect(echoed == Set((0..<24).map(String.init)))
+        }
+    }
+
     @Test func plainClientOnATLSPortFails() async throws {
         let server = try await TLSServers.server(for: "valid")
         let request = WebSocketRequest(
