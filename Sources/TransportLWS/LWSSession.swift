@@ -75,6 +75,8 @@ final class LWSSession: @unchecked Sendable {
     /// The first certificate verification error OpenSSL reported for this connection.
     private var certificateFailure: TransportError?
     private var serviceFinished = false
+    /// Whether this connection's TLS handshake counts in `LWSTLSGate`.
+    private var holdsTLSHandshake = false
     private var killRequested = false
 
     /// Set by `start`, read by `waitUntilTerminated` on the caller's side only.
@@ -98,16 +100,31 @@ final class LWSSession: @unchecked Sendable {
             maxMessageSize: request.limits.maxMessageSize
         )
         writeBuffer = .allocate(byteCount: LWSLibrary.writeHeadroom + Self.fragmentSize, alignment: 16)
-        wakeTimer = .allocate(capacity: 1)
-        wakeTimer.initialize(to: lws_sorted_usec_list_t())
+        wakeTimer = Self.allocateWakeTimer()
         (events, eventSink) = AsyncStream.makeStream()
         producer.setDemandHandler { [weak self] in self?.requestResumeReading() }
     }
 
     deinit {
         writeBuffer.deallocate()
-        wakeTimer.deallocate()
+        UnsafeMutableRawPointer(wakeTimer).deallocate()
     }
+
+    /// The timer's memory: the lws list element, then the context to wake (read by the C callback,
+    /// which gets only the element).
+    private static func allocateWakeTimer() -> UnsafeMutablePointer<lws_sorted_usec_list_t> {
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: wakeTimerContextOffset + MemoryLayout<OpaquePointer?>.size,
+            alignment: 16
+        )
+        raw.storeBytes(of: nil, toByteOffset: wakeTimerContextOffset, as: OpaquePointer?.self)
+        let timer = raw.bindMemory(to: lws_sorted_usec_list_t.self, capacity: 1)
+        timer.initialize(to: lws_sorted_usec_list_t())
+        return timer
+    }
+
+    static let wakeTimerContextOffset =
+        (MemoryLayout<lws_sorted_usec_list_t>.stride + 15) / 16 * 16
 
     // MARK: Caller side
 
@@ -316,7 +333,9 @@ final class LWSSession: @unchecked Sendable {
         info.protocols = UnsafePointer(protocols)
         info.user = Unmanaged.passUnretained(self).toOpaque()
         info.fd_limit_per_thread = 16
-        info.options = UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
+        // No LWS_SERVER_OPTION_VALIDATE_UTF8: the assembler validates whole messages and the
+        // close handler the close reason, so the error is always ours to name.
+        info.options = 0
         // lws' own timeouts stay behind ours, so ours decide and name the error.
         let longest = max(request.timeouts.connect, request.timeouts.handshake, request.timeouts.close)
         info.timeout_secs = UInt32(clamping: longest.components.seconds + 5)
@@ -327,7 +346,13 @@ final class LWSSession: @unchecked Sendable {
             if let caFilePath = request.tls.caFilePath { info.client_ssl_ca_filepath = cString(caFilePath) }
         }
 
-        guard let context = lws_create_context(&info) else {
+        if target.usesTLS { LWSTLSGate.shared.beginContextCreation() }
+        let created = lws_create_context(&info)
+        if target.usesTLS {
+            LWSTLSGate.shared.endContextCreation(startsHandshake: created != nil)
+            holdsTLSHandshake = created != nil
+        }
+        guard let context = created else {
             let error =
                 target.usesTLS && request.tls.caFilePath != nil
                 ? TransportError(.tls, "could not create the TLS context (CA file \(request.tls.caFilePath ?? ""))")
@@ -337,6 +362,11 @@ final class LWSSession: @unchecked Sendable {
             signalTerminated()
             return
         }
+        UnsafeMutableRawPointer(wakeTimer).storeBytes(
+            of: context,
+            toByteOffset: Self.wakeTimerContextOffset,
+            as: OpaquePointer?.self
+        )
         let handle = ContextHandle(pointer: context)
         shared.withLock { $0.context = handle }
 
@@ -386,6 +416,7 @@ final class LWSSession: @unchecked Sendable {
         shared.withLock { $0.context = nil }
         lws_sul_cancel(wakeTimer)
         lws_context_destroy(context)
+        releaseTLSHandshake()
         clientWsi = nil
         eventSink.finish()
         signalTerminated()
@@ -424,7 +455,7 @@ final class LWSSession: @unchecked Sendable {
         case LWS_CALLBACK_CLIENT_RECEIVE:
             return receive(wsi, input, length)
         case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-            return peerInitiatedClose(input, length)
+            return peerInitiatedClose(wsi, input, length)
         case LWS_CALLBACK_CLIENT_WRITEABLE:
             return writeable(wsi)
         case LWS_CALLBACK_CLIENT_CLOSED:
@@ -480,7 +511,14 @@ final class LWSSession: @unchecked Sendable {
         return 0
     }
 
+    private func releaseTLSHandshake() {
+        guard holdsTLSHandshake else { return }
+        holdsTLSHandshake = false
+        LWSTLSGate.shared.endHandshake()
+    }
+
     private func established(_ wsi: OpaquePointer) {
+        releaseTLSHandshake()
         clientWsi = wsi
         isEstablished = true
         handshakeDeadline = nil
@@ -554,14 +592,34 @@ final class LWSSession: @unchecked Sendable {
         return -1
     }
 
-    private func peerInitiatedClose(_ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
+    private func peerInitiatedClose(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
         let payload =
             if let input, length > 0 { Array(UnsafeRawBufferPointer(start: input, count: length)) } else { [UInt8]() }
         let code: CloseCode? = payload.count >= 2 ? CloseCode(UInt16(payload[0]) << 8 | UInt16(payload[1])) : nil
-        let reason = payload.count > 2 ? String(decoding: payload[2...], as: UTF8.self) : ""
         peerCloseDelivered = true
-        producer.yield(.close(code: code, reason: reason))
-        producer.finish()
+        guard payload.count <= 2 || String(validating: payload[2...], as: UTF8.self) != nil else {
+            let error = TransportError(.protocolViolation, "the server's close reason was not valid UTF-8")
+            return failLocally(wsi, error, closeStatus: 1007, reason: "invalid UTF-8")
+        }
+        let reason = payload.count > 2 ? String(decoding: payload[2...], as: UTF8.self) : ""
+        if let code, !code.isValidOnWire {
+            // A code lws let through (e.g. 5000): answer 1002 ourselves.
+            let error = TransportError(.protocolViolation, "the server closed with the invalid code \(code)")
+            return failLocally(wsi, error, closeStatus: 1002, reason: "invalid close code")
+        }
+        if code == .protocolError {
+            // lws 4.1 replaces an invalid code (and 1012-1014) by 1002 before we see it, so a
+            // 1002 cannot be told apart from a broken close frame: both end as a violation.
+            producer.finish(
+                throwing: TransportError(
+                    .protocolViolation,
+                    "the server closed with 1002, or with an invalid close code that libwebsockets replaced by 1002"
+                )
+            )
+        } else {
+            producer.yield(.close(code: code, reason: reason))
+            producer.finish()
+        }
         markClosed()
         // Our own close went out first: this is its answer, and nothing is left to send.
         // Otherwise lws answers with the same code.
@@ -743,6 +801,7 @@ final class LWSSession: @unchecked Sendable {
     /// The connection is over: ends the inbound sequence, fails whoever still waits.
     private func finishService(_ error: TransportError?) {
         serviceFinished = true
+        releaseTLSHandshake()
         producer.finish(throwing: error)
         let openFailure = error ?? TransportError(.closed, "the connection closed during the handshake")
         let (openWaiter, sendWaiters) = shared.withLock {
@@ -792,6 +851,13 @@ private func lwsSessionCallback(
     return Unmanaged<LWSSession>.fromOpaque(raw).takeUnretainedValue().handle(wsi, reason, user, input, length)
 }
 
-/// Our deadline timer needs no work of its own: firing makes `lws_service` return, and the
-/// service loop then checks the deadlines.
-private func lwsWakeTimerFired(_ timer: UnsafeMutablePointer<lws_sorted_usec_list_t>?) {}
+/// Our deadline timer. lws may run a due timer before it polls and then poll for up to 30 s, so
+/// the timer wakes the poll through the cancel pipe; the service loop then checks the deadlines.
+private func lwsWakeTimerFired(_ timer: UnsafeMutablePointer<lws_sorted_usec_list_t>?) {
+    guard let timer else { return }
+    let slot = UnsafeMutableRawPointer(timer).load(
+        fromByteOffset: LWSSession.wakeTimerContextOffset,
+        as: OpaquePointer?.self
+    )
+    if let context = slot { lws_cancel_service(context) }
+}

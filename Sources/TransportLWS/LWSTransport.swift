@@ -26,7 +26,15 @@ import TransportCore
 ///     for try await message in connection.inbound { ... }
 /// }
 /// ```
+///
+/// Differences from TransportPOSIX that come from libwebsockets 4.1:
+/// - lws replaces an invalid close code from the server (and 1012-1014) by 1002 before the
+///   application sees it, so a server close with 1002 ends `inbound` with `.protocolViolation`
+///   instead of a `.close` element.
+/// - lws keeps one pending pong: when several pings arrive before it can write, only the last
+///   is answered (Autobahn 2.10 and 2.11).
 public struct LWSTransport: Transport {
+    /// A transport; each `withConnection` call gets its own service thread and `lws_context`.
     public init() {}
 
     public func withConnection<Result: Sendable>(

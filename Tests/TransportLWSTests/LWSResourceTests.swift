@@ -13,7 +13,7 @@ import TransportLWS
     /// and open their own descriptors and threads, hence the small allowance: a leak of one
     /// descriptor or thread per cycle would show as 1,000.
     @Test func thousandConnectCloseCyclesLeakNoDescriptorsOrThreads() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/echo"))
         func cycle(_ index: Int) async throws {
             let echoed = try await LWSTransport().withConnection(to: request) { connection in

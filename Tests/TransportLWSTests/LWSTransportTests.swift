@@ -28,7 +28,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
 
 @Suite struct LWSMessagingTests {
     @Test func echoesTextAndBinaryInOrder() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let echoed = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/echo"))) {
             connection in
             try await connection.send(.text("héllo"))
@@ -43,7 +43,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func largeMessagesTravelAsFragmentsBothWays() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let id = uniqueID()
         // 300 KiB: five fragments out (64 KiB each), many receive chunks in.
         let payload = (0..<(300 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
@@ -60,7 +60,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func fragmentedMessageArrivesWhole() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let message = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/fragmented"))) {
             connection in
             var iterator = connection.inbound.makeAsyncIterator()
@@ -70,7 +70,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func sendsRequestHeaders() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let request = WebSocketRequest(
             url: server.url("/headers"),
             headers: [HTTPHeader("X-Clustaar-Test", "42"), HTTPHeader("Authorization", "Bearer t0k3n")]
@@ -86,7 +86,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func readsTheSelectedSubprotocol() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let offered = WebSocketRequest(url: server.url("/subprotocol"), subprotocols: ["v1.json", "v2.json"])
         let selected = try await LWSTransport().withConnection(to: offered) { $0.subprotocol }
         #expect(selected == "v2.json")
@@ -97,7 +97,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func rejectsASubprotocolThatWasNotOffered() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/subprotocol-bogus"), subprotocols: ["v1.json"])
         let error = await #expect(throws: TransportError.self) {
             try await LWSTransport().withConnection(to: request) { _ in }
@@ -106,7 +106,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func serverCloseCodeAndReasonEndTheSequence() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let received = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/close/4001/bye")))
         { connection in
             var all: [WebSocketMessage] = []
@@ -117,7 +117,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func clientCloseCodeAndReasonReachTheServer() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let id = uniqueID()
         let received = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/echo?id=\(id)")))
         {
@@ -138,7 +138,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func leavingTheScopeClosesWith1000() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let id = uniqueID()
         try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/echo?id=\(id)"))) { connection in
             try await connection.send(.text("x"))
@@ -149,7 +149,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func droppedConnectionThrowsConnectionLost() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let error = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/drop"))) {
             connection in
             await #expect(throws: TransportError.self) {
@@ -160,7 +160,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func inboundMessageOverTheLimitClosesWith1009() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/big/5000"), limits: WebSocketLimits(maxMessageSize: 4096))
         let thrown = try await LWSTransport().withConnection(to: request) { connection -> TransportError? in
             do {
@@ -174,7 +174,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func outboundMessageOverTheLimitThrows() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/echo"), limits: WebSocketLimits(maxMessageSize: 10))
         try await LWSTransport().withConnection(to: request) { connection in
             let error = await #expect(throws: TransportError.self) {
@@ -188,7 +188,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func closeCannotBeSent() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/echo"))) { connection in
             let error = await #expect(throws: TransportError.self) {
                 try await connection.send(.close(code: .normalClosure, reason: ""))
@@ -200,7 +200,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
 
 @Suite struct LWSBackpressureTests {
     @Test func fullInboundBufferPausesReadingWithoutLoss() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/flood/300"), limits: WebSocketLimits(inboundBufferCount: 4))
         let received = try await LWSTransport().withConnection(to: request) { connection in
             let session = try #require(connection as? LWSConnection).session
@@ -215,7 +215,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func sendSuspendsWhileTheQueueIsFull() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let id = uniqueID()
         let limit = 64 << 10
         let count = 256
@@ -249,7 +249,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
 
 @Suite struct LWSConnectFailureTests {
     @Test func handshakeRejectedWithStatus() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let error = await #expect(throws: TransportError.self) {
             try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/reject/403"))) { _ in }
         }
@@ -257,7 +257,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func handshakeTimeout() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let request = WebSocketRequest(
             url: server.url("/hang"),
             timeouts: WebSocketTimeouts(handshake: .milliseconds(300))
@@ -267,7 +267,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
             try await LWSTransport().withConnection(to: request) { _ in }
         }
         #expect(error?.code == .handshakeTimeout)
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(5))  // 300 ms, plus a loaded 2-core machine
     }
 
     @Test func refusedConnection() async throws {
@@ -282,7 +282,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
     }
 
     @Test func cancellingTheTaskAbortsTheAttempt() async throws {
-        let server = try TestServer.shared()
+        let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/hang"), timeouts: WebSocketTimeouts(handshake: .seconds(60)))
         let attempt = Task { try await LWSTransport().withConnection(to: request) { _ in } }
         attempt.cancel()

@@ -62,31 +62,32 @@ struct TestCertificates: Sendable {
     }
 
     /// Made once per test process.
-    static func shared() throws -> TestCertificates {
-        try cache.withLock { cached in
-            if let cached { return cached }
-            let made = try make()
-            cached = made
-            return made
-        }
+    static func shared() async throws -> TestCertificates {
+        try await sharedMake.value
     }
 
-    private static let cache = Locked<TestCertificates?>(nil)
+    private static let sharedMake = Task { try await offThePool { try make() } }
 }
 
 /// One TLS test server per certificate, started on first use.
 enum TLSServers {
-    static func server(for certificate: String) throws -> TestServer {
-        let certificates = try TestCertificates.shared()
-        return try servers.withLock { servers in
-            if let server = servers[certificate] { return server }
-            let server = try TestServer(arguments: [
-                "--cert", certificates.path("\(certificate).pem"), "--key", certificates.path("\(certificate).key"),
-            ])
-            servers[certificate] = server
-            return server
+    static func server(for certificate: String) async throws -> TestServer {
+        let certificates = try await TestCertificates.shared()
+        let start = starts.withLock { starts -> Task<TestServer, any Error> in
+            if let start = starts[certificate] { return start }
+            let start = Task {
+                try await offThePool {
+                    try TestServer(arguments: [
+                        "--cert", certificates.path("\(certificate).pem"),
+                        "--key", certificates.path("\(certificate).key"),
+                    ])
+                }
+            }
+            starts[certificate] = start
+            return start
         }
+        return try await start.value
     }
 
-    private static let servers = Locked<[String: TestServer]>([:])
+    private static let starts = Locked<[String: Task<TestServer, any Error>]>([:])
 }

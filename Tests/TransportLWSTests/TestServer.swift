@@ -54,17 +54,21 @@ final class TestServer: @unchecked Sendable {
         URL(string: "\(scheme)://\(host):\(port)\(path)")!
     }
 
-    /// The plain ws:// server the tests share.
-    static func shared() throws -> TestServer {
-        try sharedServer.withLock { server in
-            if let server { return server }
-            let started = try TestServer()
-            server = started
-            return started
-        }
+    /// The plain ws:// server the tests share, started once.
+    static func shared() async throws -> TestServer {
+        try await sharedStart.value
     }
 
-    private static let sharedServer = Locked<TestServer?>(nil)
+    private static let sharedStart = Task { try await offThePool { try TestServer() } }
+}
+
+/// Runs blocking work (starting processes, reading their first line) on a thread of its own,
+/// so the two threads of the cooperative pool never wait for Python to start: the tests'
+/// timing checks would see the stall.
+func offThePool<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
 }
 
 /// A fresh id for the test server's per-connection records.
