@@ -167,8 +167,11 @@ struct ClustaarChat: AsyncParsableCommand {
                     case .closed(let code, let reason):
                         await output.event(
                             "connection",
-                            [("state", "closed"), ("code", code.map { .number(JSONNumber(Int($0.rawValue))) } ?? .null),
-                                ("reason", .string(reason))])
+                            [
+                                ("state", "closed"),
+                                ("code", code.map { .number(JSONNumber(Int($0.rawValue))) } ?? .null),
+                                ("reason", .string(reason)),
+                            ])
                         await output.text("(connection closed\(code.map { " \($0)" } ?? ""))")
                     case .error(let error):
                         await output.event("connection", [("state", "error"), ("message", .string(error.reason))])

@@ -15,7 +15,8 @@ actor Output {
 
     func event(_ name: String, _ members: [(String, JSONValue)]) {
         guard json else { return }
-        let object = JSONValue.object(JSONObject([.init(key: "event", value: .string(name))] + members.map(JSONObject.Member.init)))
+        let object = JSONValue.object(
+            JSONObject([.init(key: "event", value: .string(name))] + members.map(JSONObject.Member.init)))
         guard let bytes = try? ClustaarJSON.encode(object) else { return }
         write(String(decoding: bytes, as: UTF8.self))
     }

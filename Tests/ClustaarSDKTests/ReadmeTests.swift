@@ -1,4 +1,5 @@
 import Foundation
+import PhoenixProtocol
 import Testing
 
 /// The README's Swift examples compile (they are `ReadmeExamples.swift`) and one of them runs.
@@ -34,5 +35,3 @@ import Testing
         #expect(reply.kind == .reply(status: "ok"))
     }
 }
-
-import PhoenixProtocol
