@@ -1,7 +1,7 @@
 /// A point in time as the state machine sees it: a duration since an origin the caller picks.
 ///
 /// The machine never reads a clock: its caller converts its clock's readings (a real
-/// `ContinuousClock`, or a test's manual clock) into `PhoenixInstant`s and passes them in.
+/// monotonic clock, or a test's manual clock) into `PhoenixInstant`s and passes them in.
 public struct PhoenixInstant: InstantProtocol, Sendable, Hashable, CustomStringConvertible {
     /// Time since the origin.
     public var offset: Duration
