@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebsockets-dev pkg-config
 
-.PHONY: all deps build test lint format demo venv
+.PHONY: all deps build test lint format demo venv bench
 
 all: build
 
@@ -46,3 +46,8 @@ venv: .venv/installed
 
 .venv/installed:
 	python3 -m venv .venv && .venv/bin/pip install -q websockets && touch .venv/installed
+
+# Benchmarks (Benchmarks/, a package of its own): release builds, then every suite; BENCHMARKS.md
+# says how to read the results. BENCH_ARGS narrows it, e.g. BENCH_ARGS="--target FrameCodec".
+bench: deps
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress $(BENCH_ARGS)

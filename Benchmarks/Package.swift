@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+// Benchmarks of swift-clustaar beside the anchors users would otherwise pick (swift-nio's
+// NIOWebSocket, Foundation's JSONSerialization), measured in the same run. A package of its own,
+// so that the main package's build and tests never compile ordo-one/benchmark or its plugin.
+import Foundation
+import PackageDescription
+
+// A path dependency's identity is its folder's name, which differs between clones (CI uses its
+// own folder). Read it from this manifest's location instead of hard-coding it.
+let mainPackage = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent()  // Benchmarks/
+    .deletingLastPathComponent()  // the main package's root
+    .lastPathComponent
+
+let benchmark: Target.Dependency = .product(name: "Benchmark", package: "benchmark")
+let benchmarkPlugin: Target.PluginUsage = .plugin(name: "BenchmarkPlugin", package: "benchmark")
+
+let package = Package(
+    name: "swift-clustaar-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: "../"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // Suites 1 and 2: WebSocket frame codec vs NIOWebSocket, masking vs memcpy.
+        .executableTarget(
+            name: "FrameCodec",
+            dependencies: [
+                benchmark,
+                .product(name: "TransportPOSIX", package: mainPackage),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Benchmarks/FrameCodec",
+            plugins: [benchmarkPlugin]
+        ),
+        // Suite 3: Phoenix serializers and the inbound path to a typed BotReply vs the naive path.
+        .executableTarget(
+            name: "Serializers",
+            dependencies: [
+                benchmark,
+                .product(name: "TransportPOSIX", package: mainPackage),
+                .product(name: "PhoenixProtocol", package: mainPackage),
+                .product(name: "ClustaarModels", package: mainPackage),
+            ],
+            path: "Benchmarks/Serializers",
+            plugins: [benchmarkPlugin]
+        ),
+    ]
+)
