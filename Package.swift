@@ -79,7 +79,7 @@ let package = Package(
         // The transport conformance suite, shared by every transport's tests (not a product).
         .target(name: "TransportConformance", dependencies: ["TransportCore", "ClustaarTestSupport"]),
 
-        .testTarget(name: "ClustaarModelsTests", dependencies: ["ClustaarModels"]),
+        .testTarget(name: "ClustaarModelsTests", dependencies: ["ClustaarModels", "PhoenixProtocol"]),
         .testTarget(name: "PhoenixProtocolTests", dependencies: ["PhoenixProtocol", "ClustaarTestSupport"]),
         .testTarget(name: "TransportCoreTests", dependencies: ["TransportCore", "ClustaarTestSupport"]),
         .testTarget(

@@ -289,13 +289,14 @@ actor ServiceCore {
             run(machine.joinParamsProvided(topic: topic, params: .emptyObject, now: time.now()))
             return
         }
+        // The task runs on this actor; only the provider's own work happens elsewhere.
         Task {
             do {
                 let params = try await provider()
-                await self.joinParamsReady(topic: topic, params: params)
+                joinParamsReady(topic: topic, params: params)
             } catch {
                 // The join timeout reports it; the provider's error is only logged.
-                await self.logParamsFailure(topic: topic, error: error)
+                logParamsFailure(topic: topic, error: error)
             }
         }
     }
@@ -454,7 +455,7 @@ actor ServiceCore {
         let time = time
         timerTask = Task {
             do { try await time.sleep(deadline) } catch { return }
-            await self.timerFired(deadline: deadline)
+            timerFired(deadline: deadline)
         }
     }
 

@@ -77,14 +77,14 @@ public struct PhoenixReconnectPolicy: Sendable, Hashable {
     }
 }
 
-/// A small deterministic generator (SplitMix64) for reconnect jitter: no global randomness in a
-/// sans-I/O machine.
-struct SplitMix64: Sendable, Hashable {
+/// A small, fast, seeded generator (SplitMix64): the machine's reconnect jitter (no global
+/// randomness in a sans-I/O machine), and the property tests' cases, replayable from their seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

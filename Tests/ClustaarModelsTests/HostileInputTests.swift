@@ -1,4 +1,5 @@
 import ClustaarModels
+import PhoenixProtocol
 import Testing
 
 /// Huge and hostile payloads (fixtures README, "described, not stored"): each decodes or fails

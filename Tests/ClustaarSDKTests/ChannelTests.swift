@@ -5,7 +5,7 @@ import PhoenixProtocol
 import Synchronization
 import Testing
 
-@Suite struct ChannelTests {
+@Suite(.timeLimit(.minutes(1))) struct ChannelTests {
     @Test func joinSendsTheClustaarParamsAndReturnsTheControlStatus() async throws {
         let harness = try Harness()
         let channel = harness.channel()

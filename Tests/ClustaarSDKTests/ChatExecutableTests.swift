@@ -18,17 +18,9 @@ import Testing
 
     @Test(arguments: options)
     func aScriptedConversationPrintsOneJSONEventPerLine(options: [String]) async throws {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments =
-            options + ["--json", "--say", "Hello", "--say", "take control", "--say", "release control"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, data) = try await Self.run(
+            options + ["--json", "--say", "Hello", "--say", "take control", "--say", "release control"])
+        #expect(status == 0)
         let events = try String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
             try ClustaarJSON.decode(JSONValue.self, from: ArraySlice(line.utf8))
         }
@@ -42,17 +34,28 @@ import Testing
         #expect(events.filter { $0["event"] == "control" }.map { $0["control"] } == [true, false])
     }
 
-    @Test func aRefusedTokenExitsWithAnError() throws {
+    @Test func aRefusedTokenExitsWithAnError() async throws {
+        let (status, data) = try await Self.run(["--transport", "posix", "--socket-token", "bad", "--json"])
+        #expect(status != 0)
+        #expect(String(decoding: data, as: UTF8.self).contains(#""event":"error""#))
+    }
+
+    /// Runs the chat and collects its output on a thread of its own: blocking reads must not
+    /// hold one of the few threads every other test's tasks run on.
+    static func run(_ arguments: [String]) async throws -> (status: Int32, output: Data) {
         let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["--transport", "posix", "--socket-token", "bad", "--json"]
+        process.executableURL = executable
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
-        #expect(String(decoding: data, as: UTF8.self).contains(#""event":"error""#))
+        return await withCheckedContinuation { continuation in
+            Thread {
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: (process.terminationStatus, data))
+            }.start()
+        }
     }
 }

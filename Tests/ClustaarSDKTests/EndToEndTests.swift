@@ -8,7 +8,7 @@ import TransportPOSIX
 
 /// The whole path over real loopback sockets: SDK → state machine → serializer → transport →
 /// the sandbox server (swift-nio) and back, for each transport and each wire format.
-@Suite struct EndToEndTests {
+@Suite(.timeLimit(.minutes(2))) struct EndToEndTests {
     enum TransportKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case posix, lws
         var transport: any Transport {

@@ -4,7 +4,7 @@ import Foundation
 import PhoenixProtocol
 import Testing
 
-@Suite struct ServiceTests {
+@Suite(.timeLimit(.minutes(1))) struct ServiceTests {
     @Test func connectOpensTheSocketAtTheVersionedURL() async throws {
         let harness = try Harness()
         var states = harness.service.connectionStates.makeAsyncIterator()

@@ -1,5 +1,6 @@
 import ClustaarTestSupport
 import Foundation
+import PhoenixProtocol
 import Testing
 import TransportCore
 
