@@ -67,6 +67,23 @@ enum ReplyPayload {
         }
     }
 
+    /// The message of a decoded JSON envelope: a `phx_reply` payload is split into its parts.
+    static func message(
+        joinRef: String?,
+        ref: String?,
+        topic: String,
+        event: String,
+        payload: Range<Int>,
+        in bytes: [UInt8]
+    ) throws(PhoenixCodingError) -> PhoenixMessage {
+        guard event == PhoenixEvent.reply else {
+            return PhoenixMessage(
+                joinRef: joinRef, ref: ref, topic: topic, event: event, payload: .json(bytes[payload]))
+        }
+        let (status, response) = try split(bytes, payload: payload)
+        return .reply(joinRef: joinRef, ref: ref, topic: topic, status: status, response: response)
+    }
+
     static func append(status: String, response: PhoenixPayload, to output: inout [UInt8]) {
         output.appendASCII("{\"response\":")
         output.append(contentsOf: response.bytes)
@@ -129,11 +146,8 @@ enum JSONV2Format {
             try scanner.expectEnd()
             return (joinRef, ref, topic, event, payload)
         }
-        if event == PhoenixEvent.reply {
-            let (status, response) = try ReplyPayload.split(bytes, payload: payload)
-            return .reply(joinRef: joinRef, ref: ref, topic: topic, status: status, response: response)
-        }
-        return PhoenixMessage(joinRef: joinRef, ref: ref, topic: topic, event: event, payload: .json(bytes[payload]))
+        return try ReplyPayload.message(
+            joinRef: joinRef, ref: ref, topic: topic, event: event, payload: payload, in: bytes)
     }
 
     private static func separator(_ scanner: inout JSONScanner, found: Int) throws(PhoenixCodingError) {
@@ -212,10 +226,7 @@ enum JSONV1Format {
             guard let payload else { throw .missingField(.payload) }
             return (joinRef, ref, topic, event, payload)
         }
-        if event == PhoenixEvent.reply {
-            let (status, response) = try ReplyPayload.split(bytes, payload: payload)
-            return .reply(joinRef: joinRef, ref: ref, topic: topic, status: status, response: response)
-        }
-        return PhoenixMessage(joinRef: joinRef, ref: ref, topic: topic, event: event, payload: .json(bytes[payload]))
+        return try ReplyPayload.message(
+            joinRef: joinRef, ref: ref, topic: topic, event: event, payload: payload, in: bytes)
     }
 }
