@@ -267,7 +267,9 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
             try await LWSTransport().withConnection(to: request) { _ in }
         }
         #expect(error?.code == .handshakeTimeout)
-        #expect(ContinuousClock.now - start < .seconds(5))  // 300 ms, plus a loaded 2-core machine
+        // The configured 300 ms applied, not the 10 s default (a loaded CI machine has taken 4 s).
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(300) && elapsed < WebSocketTimeouts().handshake, "\(elapsed)")
     }
 
     @Test func refusedConnection() async throws {
