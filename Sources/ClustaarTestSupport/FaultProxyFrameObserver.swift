@@ -63,7 +63,8 @@ struct FaultProxyFrameObserver: Sendable {
             frames.append(frame)
             start += length
         }
-        buffer.removeFirst(start)
+        // Giving up empties the buffer: only then can `start` exceed it.
+        buffer.removeFirst(min(start, buffer.count))
         return frames
     }
 
