@@ -126,7 +126,10 @@ struct DescriptorCount: CustomStringConvertible {
         }
         var onPorts = 0
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            // Read to the end: a /proc file reports size 0, and one read returns one page only.
+            guard let file = FileHandle(forReadingAtPath: table), let data = try? file.readToEnd() else { continue }
+            try? file.close()
+            let text = String(decoding: data, as: UTF8.self)
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
                 guard fields.count > 9, socketInodes.contains(String(fields[9])) else { continue }
