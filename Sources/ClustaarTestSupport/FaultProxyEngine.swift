@@ -282,8 +282,9 @@ final class FaultProxyEngine: @unchecked Sendable {
         var lastWrite: EventLoopFuture<Void>?
         defer {
             if written > 0 {
-                destination.flush()
+                // Counted first: the flush may complete the writes and close the link at once.
                 recordWritten(written, direction)
+                destination.flush()
             }
         }
         let delay = delays[direction] ?? .zero
