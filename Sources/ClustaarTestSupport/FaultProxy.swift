@@ -155,11 +155,14 @@ public final class FaultProxy: Sendable {
         try? await engine.loop.flatSubmit { self.engine.dropConnections(reset: reset) }.get()
     }
 
-    /// The next chunk the server sends (on any connection) goes to the client only in part, its
-    /// first half (at least one byte), and then that connection is closed on both sides: the
-    /// client sees a frame cut in the middle. Chunks before it are relayed whole.
-    public func cutNextServerChunk() async {
-        try? await engine.loop.submit { self.engine.armCut() }.get()
+    /// The next chunk the server sends (on any connection) goes to the client only in part, and
+    /// then that connection is closed on both sides: the client sees a frame cut in the middle.
+    /// Chunks before it are relayed whole.
+    ///
+    /// - Parameter count: how many of its first bytes go through; nil (the default) for half
+    ///   of it, at least one byte.
+    public func cutNextServerChunk(keeping count: Int? = nil) async {
+        try? await engine.loop.submit { self.engine.armCut(keeping: count) }.get()
     }
 
     /// A half-open link as the client sees it: every open connection, and every one accepted

@@ -35,12 +35,17 @@ final class FaultProxyEngine: @unchecked Sendable {
         var channels: [any Channel] { [client] + (upstream.map { [$0] } ?? []) }
     }
 
+    /// How much of a cut chunk goes through.
+    private struct Cut {
+        var keeping: Int?
+    }
+
     /// Bytes waiting to be relayed.
     private struct Chunk {
         var bytes: ByteBuffer
         var arrivedAt: NIODeadline
-        /// Relay only its first half, then close the link.
-        var cut: Bool
+        /// Relay only its first bytes (nil: half of it, at least one), then close the link.
+        var cut: Cut?
     }
 
     let loop: any EventLoop
@@ -59,7 +64,7 @@ final class FaultProxyEngine: @unchecked Sendable {
     private var paused: Set<Direction> = []
     private var delays: [Direction: TimeAmount] = [:]
     private var blackHoling = false
-    private var cutArmed = false
+    private var armedCut: Cut?
 
     init(loop: any EventLoop, host: String, port: Int, upstreamHost: String, upstreamPort: Int) {
         self.loop = loop
@@ -148,8 +153,8 @@ final class FaultProxyEngine: @unchecked Sendable {
         .andAllComplete(links.values.map { close($0, reset: reset) }, on: loop)
     }
 
-    func armCut() {
-        cutArmed = true
+    func armCut(keeping count: Int?) {
+        armedCut = Cut(keeping: count)
     }
 
     func setBlackHoling(_ on: Bool) {
@@ -234,10 +239,10 @@ final class FaultProxyEngine: @unchecked Sendable {
             statistics.frames += observed
         }
         guard !swallowed else { return }
-        var chunk = Chunk(bytes: bytes, arrivedAt: .now(), cut: false)
-        if direction == .serverToClient && cutArmed {
-            cutArmed = false
-            chunk.cut = true
+        var chunk = Chunk(bytes: bytes, arrivedAt: .now(), cut: nil)
+        if direction == .serverToClient, let cut = armedCut {
+            armedCut = nil
+            chunk.cut = cut
         }
         link.queues[direction, default: []].append(chunk)
         pump(link, direction)
@@ -299,9 +304,9 @@ final class FaultProxyEngine: @unchecked Sendable {
                 return
             }
             link.queues[direction]?.removeFirst()
-            if chunk.cut {
-                let half = max(1, chunk.bytes.readableBytes / 2)
-                let part = chunk.bytes.getSlice(at: chunk.bytes.readerIndex, length: half) ?? chunk.bytes
+            if let cut = chunk.cut {
+                let length = min(max(1, cut.keeping ?? chunk.bytes.readableBytes / 2), chunk.bytes.readableBytes)
+                let part = chunk.bytes.getSlice(at: chunk.bytes.readerIndex, length: length) ?? chunk.bytes
                 written += part.readableBytes
                 link.queues = [:]
                 link.blackHoled = true  // nothing more goes through while the cut closes it

@@ -148,16 +148,39 @@ import Testing
         await setup.tearDown()
     }
 
+    /// Where the connection is cut in the server's answer to a push.
+    enum CutPoint: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        /// Inside the ack's frame (its first 8 bytes only): the ack never arrives.
+        case insideTheAck
+        /// Half of the server's first chunk: with the sandbox, ack, echo and bot reply usually
+        /// go in one chunk, so the ack does arrive and a later frame is cut.
+        case halfTheChunk
+
+        var keeping: Int? {
+            switch self {
+            case .insideTheAck: 8
+            case .halfTheChunk: nil
+            }
+        }
+
+        var testDescription: String { rawValue }
+    }
+
+    static let cuts: [(FaultTransportKind, CutPoint)] = FaultTransportKind.allCases.flatMap { kind in
+        CutPoint.allCases.map { (kind, $0) }
+    }
+
     /// The connection is cut in the middle of the server's answer to a push (the client gets
-    /// half a chunk, then the end of the stream). `sendReply` reports one outcome, the ack or
-    /// `.outcomeUnknown`; the message is never re-sent; the channel rejoins and goes on.
-    @Test(arguments: FaultTransportKind.allCases)
-    func cutWhileAPushIsInFlight(kind: FaultTransportKind) async throws {
+    /// part of a chunk, then the end of the stream). `sendReply` reports one outcome: the ack if
+    /// it got through whole, else `.outcomeUnknown`; the message is never re-sent; the channel
+    /// rejoins and goes on.
+    @Test(arguments: cuts)
+    func cutWhileAPushIsInFlight(kind: FaultTransportKind, cut: CutPoint) async throws {
         let setup = try await FaultSetup(kind)
         try await setup.joined()
         var states = setup.service.connectionStates.makeAsyncIterator()
 
-        await setup.proxy.cutNextServerChunk()
+        await setup.proxy.cutNextServerChunk(keeping: cut.keeping)
         let outcome: Result<Void, ClustaarError>
         do {
             try await setup.say("in flight")
@@ -165,9 +188,10 @@ import Testing
         } catch {
             outcome = .failure(error)
         }
-        switch outcome {
-        case .success: break  // the cut left the whole ack in the first half
-        case .failure(let error): #expect(error == .outcomeUnknown)
+        switch (cut, outcome) {
+        case (.insideTheAck, _): #expect(throws: ClustaarError.outcomeUnknown) { try outcome.get() }
+        case (.halfTheChunk, .success): break
+        case (.halfTheChunk, .failure(let error)): #expect(error == .outcomeUnknown)  // the chunk held the ack only
         }
         let seen = await collectStates(&states) { $0 == .open }
         #expect(
@@ -188,6 +212,41 @@ import Testing
             .filter { $0.message.event == "interlocutor_reply" }
         #expect(pushes.map(\.frame.connection) == [1, 2])  // one "in flight" on the first, "after" on the second
         #expect(clientEventCount(statistics, "phx_join") == 2)
+        await setup.tearDown()
+    }
+
+    /// A reset instead of a cut: the server handled the push, but its ack is held in the proxy
+    /// when the connection is reset. `sendReply` throws `.outcomeUnknown`, once; the ack never
+    /// arrives; nothing is re-sent after the rejoin.
+    @Test(arguments: FaultTransportKind.allCases)
+    func resetWhileTheAckIsHeldReportsOutcomeUnknown(kind: FaultTransportKind) async throws {
+        let setup = try await FaultSetup(kind)
+        try await setup.joined()
+        var states = setup.service.connectionStates.makeAsyncIterator()
+
+        await setup.proxy.pause([.serverToClient])
+        let sending = Task { try await setup.say("held") }
+        // The server answered (ack, echo, bot reply): all of it waits in the proxy.
+        let held = await setup.proxy.waitUntil { statistics in
+            phoenixMessages(statistics.frames, direction: .serverToClient).contains { $0.message.event == "bot_reply" }
+        }
+        await setup.proxy.dropConnections(reset: true)
+        await setup.proxy.resume()
+        await #expect(throws: ClustaarError.outcomeUnknown) { try await sending.value }
+        let seen = await collectStates(&states) { $0 == .open }
+        #expect(seen.compactMap(reconnectAttempt) == [1])
+
+        var replies = setup.channel.botReplies.makeAsyncIterator()
+        try await setup.say("after")
+        #expect(firstText(await replies.next()) == "Echo: after")
+        let statistics = setup.proxy.statistics
+        #expect(statistics.connectionsAccepted == 2)
+        // Nothing the server sent on the first connection after the push reached the client.
+        let firstConnectionBytes = held.bytesToClients
+        #expect(firstConnectionBytes < held.bytesFromServer)
+        let pushes = phoenixMessages(statistics.frames, direction: .clientToServer)
+            .filter { $0.message.event == "interlocutor_reply" }
+        #expect(pushes.map(\.frame.connection) == [1, 2])
         await setup.tearDown()
     }
 
