@@ -65,81 +65,84 @@ struct FaultSetup {
     }
 }
 
-/// The first text of a bot reply (the sandbox bot answers `X` with `Echo: X`).
-func firstText(_ reply: BotReply?) -> String? {
-    guard let reply, case .text(let text) = reply.actions.first else { return nil }
-    return text.displayText
-}
-
-/// Reads `states` up to and including the first state that satisfies `last`; returns them all.
-func collectStates(
-    _ iterator: inout AsyncStream<ConnectionState>.Iterator,
-    through last: (ConnectionState) -> Bool
-) async -> [ConnectionState] {
-    var seen: [ConnectionState] = []
-    while let state = await iterator.next() {
-        seen.append(state)
-        if last(state) { break }
+/// Helpers of the fault tests, in one namespace (other files of this target have their own).
+enum Fault {
+    /// The first text of a bot reply (the sandbox bot answers `X` with `Echo: X`).
+    static func firstText(_ reply: BotReply?) -> String? {
+        guard let reply, case .text(let text) = reply.actions.first else { return nil }
+        return text.displayText
     }
-    return seen
-}
 
-/// The attempt number of a `.reconnecting` state (the delay is measured on a real clock).
-func reconnectAttempt(_ state: ConnectionState) -> Int? {
-    if case .reconnecting(let attempt, _) = state { return attempt }
-    return nil
-}
-
-/// The Phoenix messages (JSON v2) of the proxy's text frames that match.
-func phoenixMessages(
-    _ frames: [FaultProxy.Frame],
-    connection: Int? = nil,
-    direction: FaultProxy.Direction
-) -> [(frame: FaultProxy.Frame, message: PhoenixMessage)] {
-    frames.compactMap { frame in
-        guard frame.direction == direction, connection == nil || frame.connection == connection, frame.opcode == 1,
-            let message = try? PhoenixSerializer.jsonV2.decode(
-                .text(frame.payload), from: direction == .clientToServer ? .client : .server)
-        else { return nil }
-        return (frame, message)
-    }
-}
-
-/// How many client messages with `event` went through the proxy (or were swallowed by it).
-func clientEventCount(_ statistics: FaultProxy.Statistics, _ event: String) -> Int {
-    phoenixMessages(statistics.frames, direction: .clientToServer).filter { $0.message.event == event }.count
-}
-
-/// Descriptors of this process: all of them, and the TCP sockets on `ports` (local or remote).
-struct DescriptorCount: CustomStringConvertible {
-    var total: Int
-    var socketsOnPorts: Int
-
-    static func now(ports: Set<Int>) -> DescriptorCount {
-        let links = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        var socketInodes: Set<String> = []
-        for name in links {
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
-                target.hasPrefix("socket:[")
-            else { continue }
-            socketInodes.insert(String(target.dropFirst("socket:[".count).dropLast()))
+    /// Reads `states` up to and including the first state that satisfies `last`; returns them all.
+    static func collectStates(
+        _ iterator: inout AsyncStream<ConnectionState>.Iterator,
+        through last: (ConnectionState) -> Bool
+    ) async -> [ConnectionState] {
+        var seen: [ConnectionState] = []
+        while let state = await iterator.next() {
+            seen.append(state)
+            if last(state) { break }
         }
-        var onPorts = 0
-        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            // Read to the end: a /proc file reports size 0, and one read returns one page only.
-            guard let file = FileHandle(forReadingAtPath: table), let data = try? file.readToEnd() else { continue }
-            try? file.close()
-            let text = String(decoding: data, as: UTF8.self)
-            for line in text.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ")
-                guard fields.count > 9, socketInodes.contains(String(fields[9])) else { continue }
-                let localPort = fields[1].split(separator: ":").last.flatMap { Int($0, radix: 16) }
-                let remotePort = fields[2].split(separator: ":").last.flatMap { Int($0, radix: 16) }
-                if ports.contains(localPort ?? -1) || ports.contains(remotePort ?? -1) { onPorts += 1 }
+        return seen
+    }
+
+    /// The attempt number of a `.reconnecting` state (the delay is measured on a real clock).
+    static func reconnectAttempt(_ state: ConnectionState) -> Int? {
+        if case .reconnecting(let attempt, _) = state { return attempt }
+        return nil
+    }
+
+    /// The Phoenix messages (JSON v2) of the proxy's text frames that match.
+    static func phoenixMessages(
+        _ frames: [FaultProxy.Frame],
+        connection: Int? = nil,
+        direction: FaultProxy.Direction
+    ) -> [(frame: FaultProxy.Frame, message: PhoenixMessage)] {
+        frames.compactMap { frame in
+            guard frame.direction == direction, connection == nil || frame.connection == connection, frame.opcode == 1,
+                let message = try? PhoenixSerializer.jsonV2.decode(
+                    .text(frame.payload), from: direction == .clientToServer ? .client : .server)
+            else { return nil }
+            return (frame, message)
+        }
+    }
+
+    /// How many client messages with `event` went through the proxy (or were swallowed by it).
+    static func clientEventCount(_ statistics: FaultProxy.Statistics, _ event: String) -> Int {
+        phoenixMessages(statistics.frames, direction: .clientToServer).filter { $0.message.event == event }.count
+    }
+
+    /// Descriptors of this process: all of them, and the TCP sockets on `ports` (local or remote).
+    struct Descriptors: CustomStringConvertible {
+        var total: Int
+        var socketsOnPorts: Int
+
+        static func now(ports: Set<Int>) -> Descriptors {
+            let links = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            var socketInodes: Set<String> = []
+            for name in links {
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
+                    target.hasPrefix("socket:[")
+                else { continue }
+                socketInodes.insert(String(target.dropFirst("socket:[".count).dropLast()))
             }
+            var onPorts = 0
+            for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+                // Read to the end: a /proc file reports size 0, and one read returns one page only.
+                guard let file = FileHandle(forReadingAtPath: table), let data = try? file.readToEnd() else { continue }
+                try? file.close()
+                let text = String(decoding: data, as: UTF8.self)
+                for line in text.split(separator: "\n").dropFirst() {
+                    let fields = line.split(separator: " ")
+                    guard fields.count > 9, socketInodes.contains(String(fields[9])) else { continue }
+                    let localPort = fields[1].split(separator: ":").last.flatMap { Int($0, radix: 16) }
+                    let remotePort = fields[2].split(separator: ":").last.flatMap { Int($0, radix: 16) }
+                    if ports.contains(localPort ?? -1) || ports.contains(remotePort ?? -1) { onPorts += 1 }
+                }
+            }
+            return Descriptors(total: links.count, socketsOnPorts: onPorts)
         }
-        return DescriptorCount(total: links.count, socketsOnPorts: onPorts)
-    }
 
-    var description: String { "\(total) descriptors, \(socketsOnPorts) sockets on our ports" }
+        var description: String { "\(total) descriptors, \(socketsOnPorts) sockets on our ports" }
+    }
 }

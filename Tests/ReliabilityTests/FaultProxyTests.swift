@@ -193,12 +193,12 @@ import TransportPOSIX
         let port = link.proxy.port
         try await POSIXTransport().withConnection(to: link.request) { connection in
             await link.proxy.waitUntil { $0.openConnections == 1 }
-            #expect(DescriptorCount.now(ports: [port]).socketsOnPorts == 3)  // listener, both ends
+            #expect(Fault.Descriptors.now(ports: [port]).socketsOnPorts == 3)  // listener, both ends
             await link.proxy.shutdown()
             var inbound = connection.inbound.makeAsyncIterator()
             await #expect(throws: TransportError.self) { try await inbound.next() }
         }
-        #expect(DescriptorCount.now(ports: [port]).socketsOnPorts == 0)
+        #expect(Fault.Descriptors.now(ports: [port]).socketsOnPorts == 0)
         #expect(link.proxy.statistics.openConnections == 0)
         await link.sandbox.shutdown()
     }

@@ -19,11 +19,11 @@ import Testing
         try await setup.joined()
         var replies = setup.channel.botReplies.makeAsyncIterator()
         try await setup.say("before")
-        #expect(firstText(await replies.next()) == "Echo: before")
+        #expect(Fault.firstText(await replies.next()) == "Echo: before")
 
         var states = setup.service.connectionStates.makeAsyncIterator()
         try await setup.sandbox.restart()
-        let seen = await collectStates(&states) { $0 == .open }
+        let seen = await Fault.collectStates(&states) { $0 == .open }
         // The server's close comes first (it had a joined channel: 1012), then a reconnect.
         switch kind {
         case .posix: #expect(seen.first == .closed(code: .serviceRestart, reason: ""))
@@ -40,16 +40,16 @@ import Testing
         let serverCloses = setup.proxy.statistics.frames.filter { $0.direction == .serverToClient && $0.opcode == 8 }
         #expect(serverCloses.map(\.payload) == [[0x03, 0xF4]])  // what the server really sent: 1012
         // Attempts 1, 2... (the proxy refuses a reconnect that comes while the sandbox is down).
-        let attempts = seen.compactMap(reconnectAttempt)
+        let attempts = seen.compactMap(Fault.reconnectAttempt)
         #expect(!attempts.isEmpty && attempts == Array(1...max(attempts.count, 1)))
         #expect(seen.last == .open)
 
         try await setup.say("after")
-        #expect(firstText(await replies.next()) == "Echo: after")
+        #expect(Fault.firstText(await replies.next()) == "Echo: after")
         #expect(await setup.channel.isJoined)
         let statistics = setup.proxy.statistics
-        #expect(clientEventCount(statistics, "phx_join") == 2)
-        #expect(clientEventCount(statistics, "interlocutor_reply") == 2)  // nothing re-sent
+        #expect(Fault.clientEventCount(statistics, "phx_join") == 2)
+        #expect(Fault.clientEventCount(statistics, "interlocutor_reply") == 2)  // nothing re-sent
         #expect(statistics.openConnections == 1)
         await setup.tearDown()
     }
@@ -71,20 +71,22 @@ import Testing
         try await setup.joined()
         // Go silent right after an answered heartbeat, on the connection that carried it.
         let answered = await setup.proxy.waitUntil { statistics in
-            phoenixMessages(statistics.frames, direction: .serverToClient).contains { $0.message.topic == "phoenix" }
+            Fault.phoenixMessages(statistics.frames, direction: .serverToClient).contains {
+                $0.message.topic == "phoenix"
+            }
         }
         let silenced = try #require(
-            phoenixMessages(answered.frames, direction: .serverToClient).last { $0.message.topic == "phoenix" }
+            Fault.phoenixMessages(answered.frames, direction: .serverToClient).last { $0.message.topic == "phoenix" }
         ).frame.connection
         var states = setup.service.connectionStates.makeAsyncIterator()
         await setup.proxy.blackHole()
 
         // The first thing the client notices is the unanswered heartbeat.
-        let noticed = await collectStates(&states) { $0 == heartbeatTimeout }
+        let noticed = await Fault.collectStates(&states) { $0 == heartbeatTimeout }
         #expect(noticed == [heartbeatTimeout])
         await setup.proxy.heal()
-        let reopened = await collectStates(&states) { $0 == .open }
-        let attempts = reopened.compactMap(reconnectAttempt)
+        let reopened = await Fault.collectStates(&states) { $0 == .open }
+        let attempts = reopened.compactMap(Fault.reconnectAttempt)
         #expect(!attempts.isEmpty && attempts == Array(1...max(attempts.count, 1)))
         #expect(reopened.filter { $0 == .open }.count == 1)
 
@@ -96,9 +98,9 @@ import Testing
         }
         let sent = statistics.frames.filter { $0.connection == silenced && $0.direction == .clientToServer }
         let answeredRefs = Set(
-            phoenixMessages(statistics.frames, connection: silenced, direction: .serverToClient)
+            Fault.phoenixMessages(statistics.frames, connection: silenced, direction: .serverToClient)
                 .filter { !$0.frame.swallowed && $0.message.topic == "phoenix" }.compactMap(\.message.ref))
-        let unanswered = phoenixMessages(sent, direction: .clientToServer)
+        let unanswered = Fault.phoenixMessages(sent, direction: .clientToServer)
             .filter { $0.message.event == "heartbeat" && !answeredRefs.contains($0.message.ref ?? "") }
         #expect(unanswered.count == 1, "heartbeats sent into the silence: \(unanswered.map(\.message))")
         #expect(unanswered.allSatisfy { $0.frame.swallowed })
@@ -109,7 +111,7 @@ import Testing
         // The channel rejoined on the healed link.
         var replies = setup.channel.botReplies.makeAsyncIterator()
         try await setup.say("healed")
-        #expect(firstText(await replies.next()) == "Echo: healed")
+        #expect(Fault.firstText(await replies.next()) == "Echo: healed")
         #expect(await setup.channel.isJoined)
         await setup.tearDown()
     }
@@ -129,18 +131,20 @@ import Testing
         await setup.proxy.setDelay(.seconds(3600), for: [.serverToClient])
         await #expect(throws: ClustaarError.replyTimedOut) { try await setup.say("slow") }
         let held = await setup.proxy.waitUntil { statistics in
-            phoenixMessages(statistics.frames, direction: .serverToClient).contains { $0.message.event == "bot_reply" }
+            Fault.phoenixMessages(statistics.frames, direction: .serverToClient).contains {
+                $0.message.event == "bot_reply"
+            }
         }
         #expect(held.bytesFromServer > held.bytesToClients)  // the ack is still in the proxy
 
         // The server catches up: the late ack, then the bot's answer, reach the client.
         await setup.proxy.setDelay(.zero, for: [.serverToClient])
-        #expect(firstText(await replies.next()) == "Echo: slow")  // the ack came before it
+        #expect(Fault.firstText(await replies.next()) == "Echo: slow")  // the ack came before it
         #expect(await setup.service.isConnected)
         #expect(await setup.channel.isJoined)
 
         try await setup.say("fast")
-        #expect(firstText(await replies.next()) == "Echo: fast")
+        #expect(Fault.firstText(await replies.next()) == "Echo: fast")
 
         #expect(setup.proxy.statistics.connectionsAccepted == 1)  // one connection throughout
         await setup.channel.leave()
@@ -193,25 +197,25 @@ import Testing
         case (.halfTheChunk, .success): break
         case (.halfTheChunk, .failure(let error)): #expect(error == .outcomeUnknown)  // the chunk held the ack only
         }
-        let seen = await collectStates(&states) { $0 == .open }
+        let seen = await Fault.collectStates(&states) { $0 == .open }
         #expect(
             seen.first.map { state in
                 if case .error = state { true } else if case .closed = state { true } else { false }
             } == true)
-        #expect(seen.compactMap(reconnectAttempt) == [1])
+        #expect(seen.compactMap(Fault.reconnectAttempt) == [1])
 
         // Were "in flight" re-sent on the new connection, its echo would come before this one's.
         var replies = setup.channel.botReplies.makeAsyncIterator()
         try await setup.say("after")
-        #expect(firstText(await replies.next()) == "Echo: after")
+        #expect(Fault.firstText(await replies.next()) == "Echo: after")
         #expect(await setup.channel.isJoined)
 
         let statistics = setup.proxy.statistics
         #expect(statistics.connectionsCut == 1)
-        let pushes = phoenixMessages(statistics.frames, direction: .clientToServer)
+        let pushes = Fault.phoenixMessages(statistics.frames, direction: .clientToServer)
             .filter { $0.message.event == "interlocutor_reply" }
         #expect(pushes.map(\.frame.connection) == [1, 2])  // one "in flight" on the first, "after" on the second
-        #expect(clientEventCount(statistics, "phx_join") == 2)
+        #expect(Fault.clientEventCount(statistics, "phx_join") == 2)
         await setup.tearDown()
     }
 
@@ -228,23 +232,25 @@ import Testing
         let sending = Task { try await setup.say("held") }
         // The server answered (ack, echo, bot reply): all of it waits in the proxy.
         let held = await setup.proxy.waitUntil { statistics in
-            phoenixMessages(statistics.frames, direction: .serverToClient).contains { $0.message.event == "bot_reply" }
+            Fault.phoenixMessages(statistics.frames, direction: .serverToClient).contains {
+                $0.message.event == "bot_reply"
+            }
         }
         await setup.proxy.dropConnections(reset: true)
         await setup.proxy.resume()
         await #expect(throws: ClustaarError.outcomeUnknown) { try await sending.value }
-        let seen = await collectStates(&states) { $0 == .open }
-        #expect(seen.compactMap(reconnectAttempt) == [1])
+        let seen = await Fault.collectStates(&states) { $0 == .open }
+        #expect(seen.compactMap(Fault.reconnectAttempt) == [1])
 
         var replies = setup.channel.botReplies.makeAsyncIterator()
         try await setup.say("after")
-        #expect(firstText(await replies.next()) == "Echo: after")
+        #expect(Fault.firstText(await replies.next()) == "Echo: after")
         let statistics = setup.proxy.statistics
         #expect(statistics.connectionsAccepted == 2)
         // Nothing the server sent on the first connection after the push reached the client.
         let firstConnectionBytes = held.bytesToClients
         #expect(firstConnectionBytes < held.bytesFromServer)
-        let pushes = phoenixMessages(statistics.frames, direction: .clientToServer)
+        let pushes = Fault.phoenixMessages(statistics.frames, direction: .clientToServer)
             .filter { $0.message.event == "interlocutor_reply" }
         #expect(pushes.map(\.frame.connection) == [1, 2])
         await setup.tearDown()
@@ -261,7 +267,7 @@ import Testing
         try await setup.joined()
         let ports: Set<Int> = [setup.proxy.port, setup.sandbox.port]
         try await setup.channel.sendReply(token: FaultSetup.botToken, .customEvent(name: "warm_up"))
-        let before = DescriptorCount.now(ports: ports)
+        let before = Fault.Descriptors.now(ports: ports)
 
         let rounds = 100
         var attempts: [Int] = []
@@ -269,8 +275,8 @@ import Testing
         for round in 1...rounds {
             var states = setup.service.connectionStates.makeAsyncIterator()
             await setup.proxy.dropConnections(reset: round.isMultiple(of: 2))
-            let seen = await collectStates(&states) { $0 == .open }
-            attempts += seen.compactMap(reconnectAttempt)
+            let seen = await Fault.collectStates(&states) { $0 == .open }
+            attempts += seen.compactMap(Fault.reconnectAttempt)
             opens += seen.filter { $0 == .open }.count
             // Waits for the rejoin, then for the ack.
             try await setup.channel.sendReply(token: FaultSetup.botToken, .customEvent(name: "round_\(round)"))
@@ -280,18 +286,18 @@ import Testing
 
         var replies = setup.channel.botReplies.makeAsyncIterator()
         try await setup.say("still here")
-        var text = firstText(await replies.next())
-        while text?.hasPrefix("Echo: custom_event round_") == true { text = firstText(await replies.next()) }
+        var text = Fault.firstText(await replies.next())
+        while text?.hasPrefix("Echo: custom_event round_") == true { text = Fault.firstText(await replies.next()) }
         #expect(text == "Echo: still here")
         #expect(await setup.channel.isJoined)
 
         let statistics = setup.proxy.statistics
         #expect(statistics.connectionsAccepted == rounds + 1)
-        #expect(clientEventCount(statistics, "phx_join") == rounds + 1)
+        #expect(Fault.clientEventCount(statistics, "phx_join") == rounds + 1)
         #expect(statistics.openConnections == 1)
         // Old connections finish closing on the server's side on its own time: wait for that.
         while setup.sandbox.statistics.openConnections > 1 { await Task.yield() }
-        let after = DescriptorCount.now(ports: ports)
+        let after = Fault.Descriptors.now(ports: ports)
         // Each time: two listeners, client and proxy ends, proxy and sandbox ends (6 measured).
         #expect(before.socketsOnPorts == 6, "before: \(before)")
         #expect(after.socketsOnPorts - before.socketsOnPorts <= 1, "before: \(before); after: \(after)")
