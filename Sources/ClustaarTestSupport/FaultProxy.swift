@@ -130,7 +130,8 @@ public final class FaultProxy: Sendable {
     }
 
     /// Holds the bytes of `directions` (both by default) in the proxy: sockets stay open, data
-    /// is queued, nothing is lost. `resume` sends what was held, in order.
+    /// is queued, nothing is lost. `resume` sends what was held, in order. A side that closes
+    /// meanwhile has the other side closed once its held bytes are relayed.
     public func pause(_ directions: Set<Direction> = Set(Direction.allCases)) async {
         try? await engine.loop.submit { self.engine.pause(directions) }.get()
     }

@@ -103,6 +103,10 @@ final class FaultProxyEngine: @unchecked Sendable {
     }
 
     private func listening(on channel: any Channel) {
+        guard !isShutDown else {
+            channel.close(promise: nil)
+            return
+        }
         listener = channel
         port = channel.localAddress?.port ?? port
         recorder.port = port
@@ -110,6 +114,11 @@ final class FaultProxyEngine: @unchecked Sendable {
 
     func stopListening() -> EventLoopFuture<Void> {
         loop.assertInEventLoop()
+        if let binding {
+            // A bind in flight: stop once it is done, whatever its outcome.
+            let engine = self
+            return binding.recover { _ in }.flatMap { engine.stopListening() }
+        }
         var closing: [EventLoopFuture<Void>] = []
         if let listener {
             listener.close(promise: nil)
