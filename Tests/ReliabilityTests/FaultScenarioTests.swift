@@ -39,7 +39,7 @@ import Testing
         }
         let serverCloses = setup.proxy.statistics.frames.filter { $0.direction == .serverToClient && $0.opcode == 8 }
         #expect(serverCloses.map(\.payload) == [[0x03, 0xF4]])  // what the server really sent: 1012
-        // Attempts 1, 2... (the proxy refuses a reconnect that comes while the sandbox is down).
+        // Attempts 1, 2... (a reconnect that comes while the sandbox is down is closed by the proxy).
         let attempts = seen.compactMap(Fault.reconnectAttempt)
         #expect(!attempts.isEmpty && attempts == Array(1...max(attempts.count, 1)))
         #expect(seen.last == .open)
