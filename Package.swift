@@ -30,7 +30,7 @@ let package = Package(
         // SHA-1 for Sec-WebSocket-Accept. 3.12.3 over 4.5.2: its cold build measured 102 s vs 134 s here.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        // Only the sandbox (its library, executable and tests) uses swift-nio.
+        // The sandbox (its library, executable and tests) and the test support's FaultProxy use swift-nio.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
@@ -59,7 +59,14 @@ let package = Package(
 
         // The one place that composes.
         .target(name: "ClustaarSDK", dependencies: ["ClustaarModels", "PhoenixProtocol", "TransportCore", logging]),
-        .target(name: "ClustaarTestSupport", dependencies: ["PhoenixProtocol", "TransportCore"]),
+        .target(
+            name: "ClustaarTestSupport",
+            dependencies: [
+                "PhoenixProtocol", "TransportCore",
+                // FaultProxy relays TCP on a NIO event loop.
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
 
         // The local Clustaar-compatible Phoenix server (tests, demo, standalone).
         .target(name: "ClustaarSandbox", dependencies: ["PhoenixProtocol", "TransportCore"] + nio),
@@ -95,6 +102,13 @@ let package = Package(
             name: "ClustaarSDKTests",
             dependencies: [
                 "ClustaarSDK", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX", "TransportLWS",
+            ]
+        ),
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "ClustaarSDK", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX", "TransportLWS",
+                "TransportCore", "PhoenixProtocol", "ClustaarModels",
             ]
         ),
         .testTarget(

@@ -225,6 +225,9 @@ actor ServiceCore {
             connectWaiters = []
             for waiter in waiters { waiter.resume(returning: .success(())) }
         case .socketClosed(let code, let reason):
+            // Still attached: the machine stopped waiting for a close the transport never
+            // confirmed. That connection is over; its late end must not be reported again.
+            if connection != nil { detachConnection() }
             states.send(.closed(code: code.map { CloseCode(rawValue: $0) }, reason: reason))
         case .heartbeatTimedOut:
             logger.warning("heartbeat unanswered: reconnecting")
@@ -393,10 +396,7 @@ actor ServiceCore {
         generation: Int
     ) {
         guard generation == self.generation else { return }
-        self.generation += 1  // later callbacks of this connection are stale
-        connection = nil
-        writer?.finish()
-        writer = nil
+        detachConnection()
         let now = time.now()
         if let failure {
             let transportError =
@@ -415,6 +415,14 @@ actor ServiceCore {
                 machine.transportClosed(
                     code: closeCode?.rawValue, reason: closeReason ?? "", now: now))
         }
+    }
+
+    /// Forgets the current connection: its later callbacks are stale.
+    private func detachConnection() {
+        generation += 1
+        connection = nil
+        writer?.finish()
+        writer = nil
     }
 
     private func connectionTaskFinished(generation: Int) {
