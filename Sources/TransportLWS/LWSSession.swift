@@ -608,12 +608,14 @@ final class LWSSession: @unchecked Sendable {
             return failLocally(wsi, error, closeStatus: 1002, reason: "invalid close code")
         }
         if code == .protocolError {
-            // lws 4.1 replaces an invalid code (and 1012-1014) by 1002 before we see it, so a
-            // 1002 cannot be told apart from a broken close frame: both end as a violation.
+            // lws 4.1 overwrites codes below 1000, 1004-1006 and 1012-2999 (valid 1012-1014
+            // included) with 1002 in place before this callback (client-parser-ws.c), so the
+            // real code is gone: every case ends as a violation.
             producer.finish(
                 throwing: TransportError(
                     .protocolViolation,
-                    "the server closed with 1002, or with an invalid close code that libwebsockets replaced by 1002"
+                    "the server closed with 1002, or with a code libwebsockets 4.1 replaces by 1002 "
+                        + "(below 1000, 1004-1006, 1012-2999)"
                 )
             )
         } else {

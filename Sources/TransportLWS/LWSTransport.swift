@@ -27,12 +27,18 @@ import TransportCore
 /// }
 /// ```
 ///
-/// Differences from TransportPOSIX that come from libwebsockets 4.1:
-/// - lws replaces an invalid close code from the server (and 1012-1014) by 1002 before the
-///   application sees it, so a server close with 1002 ends `inbound` with `.protocolViolation`
-///   instead of a `.close` element.
-/// - lws keeps one pending pong: when several pings arrive before it can write, only the last
-///   is answered (Autobahn 2.10 and 2.11).
+/// Differences from TransportPOSIX that come from libwebsockets 4.1 (Debian's 4.1.6) and that
+/// no public lws option or callback can change:
+/// - lws overwrites a server close code below 1000, 1004-1006 or 1012-2999 with 1002 in its
+///   receive buffer before the close callback, then answers with that buffer. So a server
+///   close with one of those codes, or with 1002 itself, ends `inbound` with
+///   `.protocolViolation` instead of a `.close` element, and the server gets 1002 back. That
+///   includes the registered 1012 (service restart), 1013 (try again later) and 1014; lws 4.2
+///   lets 1012-1015 through.
+/// - lws keeps one pending pong and never shows pings to the application: a ping parsed while
+///   a pong is pending is dropped. Of several pings read together only the first is answered
+///   (Autobahn 2.10 and 2.11 fail). RFC 6455 §5.5.3 would allow answering only the most
+///   recent one; lws answers the oldest.
 public struct LWSTransport: Transport {
     /// A transport; each `withConnection` call gets its own service thread and `lws_context`.
     public init() {}
