@@ -40,14 +40,31 @@ import TransportCore
 ///   (Autobahn 2.10 and 2.11 fail). RFC 6455 §5.5.3 would allow answering only the most
 ///   recent one; lws answers the oldest.
 public struct LWSTransport: Transport {
+    /// Who speaks the WebSocket protocol over the connection libwebsockets makes.
+    public enum Framing: Sendable, Hashable {
+        /// libwebsockets' own WebSocket client, with the limits listed above. The default.
+        case libwebsockets
+        /// EXPERIMENTAL, ws:// only: libwebsockets opens a raw socket and this package does the
+        /// upgrade and the frames (TransportPOSIX's handshake, decoder and state machine), so
+        /// every ping is answered and every close code arrives as sent. `wss://` throws
+        /// `.unsupportedScheme`: libwebsockets 4.1.6 starts TLS on a raw client connection
+        /// before its socket is connected, so the TLS handshake always fails.
+        case experimentalRawSocket
+    }
+
+    /// Who does the WebSocket protocol for this transport's connections.
+    public let framing: Framing
+
     /// A transport; each `withConnection` call gets its own service thread and `lws_context`.
-    public init() {}
+    public init(framing: Framing = .libwebsockets) {
+        self.framing = framing
+    }
 
     public func withConnection<Result: Sendable>(
         to request: WebSocketRequest,
         _ body: (any WebSocketConnection) async throws -> Result
     ) async throws -> Result {
-        let session = try LWSSession(request: request)
+        let session = try LWSSession(request: request, framing: framing)
         try session.start()
         let subprotocol: String?
         do {
