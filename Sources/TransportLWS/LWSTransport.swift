@@ -11,6 +11,9 @@
 //   reading stops (`lws_rx_flow_control`) while the inbound buffer is full.
 // - libwebsockets' own retry and redirect following are off; its logs go to swift-log.
 // - All logic is Swift; the C shim (CLWSShim) only exposes what Swift cannot import.
+// - Two framings (`LWSTransport.Framing`): libwebsockets' own WebSocket client (the default), or,
+//   experimental and ws:// only, a raw lws socket carrying TransportPOSIX's pure handshake,
+//   decoder and state machine (LWSRawFraming), which answers every ping and keeps every close code.
 import TransportCore
 
 /// A `Transport` on libwebsockets, with TLS (`wss://`) through OpenSSL.
@@ -39,9 +42,13 @@ import TransportCore
 ///   a pong is pending is dropped. Of several pings read together only the first is answered
 ///   (Autobahn 2.10 and 2.11 fail). RFC 6455 §5.5.3 would allow answering only the most
 ///   recent one; lws answers the oldest.
+///
+/// `LWSTransport(framing: .experimentalRawSocket)` has neither limit (Autobahn 1.* to 10.*:
+/// none failed, the same results as TransportPOSIX) but serves ws:// only: libwebsockets
+/// 4.1.6 cannot run TLS on a raw client connection (see `Framing`).
 public struct LWSTransport: Transport {
     /// Who speaks the WebSocket protocol over the connection libwebsockets makes.
-    public enum Framing: Sendable, Hashable {
+    public enum Framing: Sendable, Hashable, CaseIterable {
         /// libwebsockets' own WebSocket client, with the limits listed above. The default.
         case libwebsockets
         /// EXPERIMENTAL, ws:// only: libwebsockets opens a raw socket and this package does the

@@ -4,10 +4,11 @@ import TransportConformance
 import TransportCore
 import TransportLWS
 
-/// Two behaviours of Debian's libwebsockets 4.1.6 that LWSTransport cannot change without
-/// patching the library (the evidence is in `LWSTransport`'s documentation). These tests pin
-/// them: if a newer libwebsockets answers every ping or lets 1012-1014 through, they fail, and
-/// the documentation and these expectations change together.
+/// Two behaviours of Debian's libwebsockets 4.1.6 that LWSTransport's default framing cannot
+/// change without patching the library (the evidence is in `LWSTransport`'s documentation).
+/// These tests pin them: if a newer libwebsockets answers every ping or lets 1012-1014 through,
+/// they fail, and the documentation and these expectations change together. The experimental
+/// raw-socket framing fixes both: `LWSRawSocketFixedBehaviourTests`.
 @Suite("libwebsockets 4.1 limits, pinned", .timeLimit(.minutes(1)))
 struct LWSLibraryLimitTests {
     /// lws stores one pending pong and drops every ping parsed while it is pending, so of ten
