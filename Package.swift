@@ -51,7 +51,10 @@ let package = Package(
             dependencies: ["CLibWebSockets"],
             linkerSettings: [.linkedLibrary("crypto")]  // X509 error texts (libssl-dev comes with libwebsockets-dev)
         ),
-        .target(name: "TransportLWS", dependencies: ["TransportCore", "CLWSShim", "CLibWebSockets", logging]),
+        .target(
+            name: "TransportLWS",
+            dependencies: ["TransportCore", "TransportPOSIX", "CLWSShim", "CLibWebSockets", logging]
+        ),
         .target(
             name: "TransportPOSIX",
             dependencies: ["TransportCore", .product(name: "Crypto", package: "swift-crypto")]

@@ -15,25 +15,26 @@ final class LWSSession: @unchecked Sendable {
 
     let request: WebSocketRequest
     let target: LWSTarget
+    let framing: LWSTransport.Framing
     let inbound: WebSocketInbound
     /// Bytes queued for writing and not yet handed to lws (for tests).
     var queuedOutboundBytes: Int { shared.withLock { $0.outbound.queuedBytes } }
-    private let producer: WebSocketInbound.Producer
+    let producer: WebSocketInbound.Producer
 
     // MARK: Shared, under the lock
 
     enum LinkState: Equatable { case connecting, open, closing, closed }
 
-    private struct SendWaiter {
+    struct SendWaiter {
         var id: Int
         var item: LWSOutboundQueue.Item
         var continuation: CheckedContinuation<Void, any Error>
     }
 
     /// The context pointer, handed to other threads only for `lws_cancel_service`.
-    private struct ContextHandle: @unchecked Sendable { var pointer: OpaquePointer }
+    struct ContextHandle: @unchecked Sendable { var pointer: OpaquePointer }
 
-    private struct Shared {
+    struct Shared {
         /// Non-nil while the context exists: the only value other threads give to lws.
         var context: ContextHandle?
         var state: LinkState = .connecting
@@ -48,58 +49,68 @@ final class LWSSession: @unchecked Sendable {
         var terminationWaiter: CheckedContinuation<Void, Never>?
     }
 
-    private let shared: Locked<Shared>
+    let shared: Locked<Shared>
 
     /// What tests wait for instead of sleeping: backpressure taking effect.
     enum Event: Sendable, Equatable { case readingPaused, readingResumed, sendSuspended }
     /// Every `Event`, in order (unbounded: a few per connection).
     let events: AsyncStream<Event>
-    private let eventSink: AsyncStream<Event>.Continuation
+    let eventSink: AsyncStream<Event>.Continuation
 
     // MARK: Service thread only
 
-    private var clientWsi: OpaquePointer?
-    private var assembler: LWSInboundAssembler
-    private var writeBuffer: UnsafeMutableRawBufferPointer
-    private let wakeTimer: UnsafeMutablePointer<lws_sorted_usec_list_t>
-    private var connectDeadline: ContinuousClock.Instant?
-    private var handshakeDeadline: ContinuousClock.Instant?
-    private var closeDeadline: ContinuousClock.Instant?
-    private var selectedSubprotocol: String?
-    private var isEstablished = false
-    private var readingPaused = false
-    private var closeFrameSent = false
-    private var peerCloseDelivered = false
+    var clientWsi: OpaquePointer?
+    var assembler: LWSInboundAssembler
+    var writeBuffer: UnsafeMutableRawBufferPointer
+    let wakeTimer: UnsafeMutablePointer<lws_sorted_usec_list_t>
+    var connectDeadline: ContinuousClock.Instant?
+    var handshakeDeadline: ContinuousClock.Instant?
+    var closeDeadline: ContinuousClock.Instant?
+    var selectedSubprotocol: String?
+    var isEstablished = false
+    var readingPaused = false
+    var closeFrameSent = false
+    var peerCloseDelivered = false
     /// The error the connection ends with, decided before lws reports the end.
-    private var pendingFailure: TransportError?
+    var pendingFailure: TransportError?
     /// The first certificate verification error OpenSSL reported for this connection.
-    private var certificateFailure: TransportError?
-    private var serviceFinished = false
+    var certificateFailure: TransportError?
+    var serviceFinished = false
     /// Whether this connection's TLS handshake counts in `LWSTLSGate`.
-    private var holdsTLSHandshake = false
-    private var killRequested = false
+    var holdsTLSHandshake = false
+    var killRequested = false
+    /// The WebSocket protocol done by us over a raw lws socket; nil on the libwebsockets path.
+    var rawFraming: LWSRawFraming?
 
     /// Set by `start`, read by `waitUntilTerminated` on the caller's side only.
-    private var thread: pthread_t?
+    var thread: pthread_t?
 
     /// lws' private `LWS_WRITE_CLOSE` (4): the public header leaves close frames to
     /// `lws_close_reason`, which would hide the server's answer to our close; writing the frame
     /// ourselves keeps the connection established until that answer arrives.
-    private static let lwsWriteClose: UInt32 = 4
+    static let lwsWriteClose: UInt32 = 4
 
     /// Frames of larger messages go out in pieces of this size, one per writeable callback.
     static let fragmentSize = 64 << 10
 
-    init(request: WebSocketRequest) throws(TransportError) {
+    init(request: WebSocketRequest, framing: LWSTransport.Framing = .libwebsockets) throws(TransportError) {
         self.request = request
         self.target = try LWSTarget(request: request)
+        self.framing = framing
+        if framing == .experimentalRawSocket {
+            rawFraming = try LWSRawFraming(request: request, usesTLS: target.usesTLS)
+        }
         (inbound, producer) = WebSocketInbound.makeStream(bufferLimit: request.limits.inboundBufferCount)
         shared = Locked(Shared(outbound: LWSOutboundQueue(fragmentSize: Self.fragmentSize)))
         assembler = LWSInboundAssembler(
             maxFrameSize: request.limits.maxFrameSize,
             maxMessageSize: request.limits.maxMessageSize
         )
-        writeBuffer = .allocate(byteCount: LWSLibrary.writeHeadroom + Self.fragmentSize, alignment: 16)
+        // Room for a frame header too: the raw path writes whole frames.
+        writeBuffer = .allocate(
+            byteCount: LWSLibrary.writeHeadroom + Self.fragmentSize + LWSRawFraming.maxHeaderSize,
+            alignment: 16
+        )
         wakeTimer = Self.allocateWakeTimer()
         (events, eventSink) = AsyncStream.makeStream()
         producer.setDemandHandler { [weak self] in self?.requestResumeReading() }
@@ -112,7 +123,7 @@ final class LWSSession: @unchecked Sendable {
 
     /// The timer's memory: the lws list element, then the context to wake (read by the C callback,
     /// which gets only the element).
-    private static func allocateWakeTimer() -> UnsafeMutablePointer<lws_sorted_usec_list_t> {
+    static func allocateWakeTimer() -> UnsafeMutablePointer<lws_sorted_usec_list_t> {
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: wakeTimerContextOffset + MemoryLayout<OpaquePointer?>.size,
             alignment: 16
@@ -265,7 +276,7 @@ final class LWSSession: @unchecked Sendable {
         }
     }
 
-    private func requestAbort(_ error: TransportError) {
+    func requestAbort(_ error: TransportError) {
         shared.withLock { shared in
             guard shared.abortRequest == nil else { return }
             shared.abortRequest = error
@@ -273,7 +284,7 @@ final class LWSSession: @unchecked Sendable {
         }
     }
 
-    private func requestResumeReading() {
+    func requestResumeReading() {
         shared.withLock { shared in
             shared.resumeReadingRequested = true
             Self.wake(shared)
@@ -282,11 +293,11 @@ final class LWSSession: @unchecked Sendable {
 
     /// Wakes the service thread; called with the lock held so the context cannot be destroyed
     /// in between.
-    private static func wake(_ shared: borrowing Shared) {
+    static func wake(_ shared: borrowing Shared) {
         if let context = shared.context { lws_cancel_service(context.pointer) }
     }
 
-    private static func closedError(_ state: LinkState) -> TransportError {
+    static func closedError(_ state: LinkState) -> TransportError {
         switch state {
         case .connecting: TransportError(.closed, "the connection is not open yet")
         case .open: TransportError(.closed, "the connection is open")
@@ -307,7 +318,7 @@ final class LWSSession: @unchecked Sendable {
 
     // MARK: Service thread
 
-    private func runServiceThread() {
+    func runServiceThread() {
         _ = LWSLibrary.installDefaultLogging
         var cStrings: [UnsafeMutablePointer<CChar>] = []
         func cString(_ text: String) -> UnsafePointer<CChar>? {
@@ -377,7 +388,10 @@ final class LWSSession: @unchecked Sendable {
         connectInfo.path = cString(target.path)
         connectInfo.host = cString(target.hostHeader)
         connectInfo.local_protocol_name = protocols[0].name
-        if !request.subprotocols.isEmpty {
+        if rawFraming != nil {
+            // A raw socket: lws connects, we write the upgrade request and do the frames.
+            connectInfo.method = cString("RAW")
+        } else if !request.subprotocols.isEmpty {
             connectInfo.protocol = cString(request.subprotocols.joined(separator: ","))
         }
         // No retry policy: reconnecting is the Phoenix state machine's job.
@@ -460,6 +474,14 @@ final class LWSSession: @unchecked Sendable {
             return writeable(wsi)
         case LWS_CALLBACK_CLIENT_CLOSED:
             if wsi == clientWsi || clientWsi == nil { connectionClosed(wsi) }
+        case LWS_CALLBACK_RAW_CONNECTED:
+            return rawConnected(wsi)
+        case LWS_CALLBACK_RAW_RX:
+            return rawReceive(wsi, input, length)
+        case LWS_CALLBACK_RAW_WRITEABLE:
+            return rawWriteable(wsi)
+        case LWS_CALLBACK_RAW_CLOSE:
+            if wsi == clientWsi || clientWsi == nil { rawClosed(wsi) }
         case LWS_CALLBACK_WSI_DESTROY:
             // Safety net: the client wsi went away without the callback we expected.
             if wsi == clientWsi {
@@ -476,7 +498,7 @@ final class LWSSession: @unchecked Sendable {
         return 0
     }
 
-    private func appendHandshakeHeaders(
+    func appendHandshakeHeaders(
         _ wsi: OpaquePointer,
         _ input: UnsafeMutableRawPointer?,
         _ length: Int
@@ -511,13 +533,13 @@ final class LWSSession: @unchecked Sendable {
         return 0
     }
 
-    private func releaseTLSHandshake() {
+    func releaseTLSHandshake() {
         guard holdsTLSHandshake else { return }
         holdsTLSHandshake = false
         LWSTLSGate.shared.endHandshake()
     }
 
-    private func established(_ wsi: OpaquePointer) {
+    func established(_ wsi: OpaquePointer) {
         releaseTLSHandshake()
         clientWsi = wsi
         isEstablished = true
@@ -533,7 +555,7 @@ final class LWSSession: @unchecked Sendable {
         processRequests()
     }
 
-    private func connectionError(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int) {
+    func connectionError(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int) {
         var text = ""
         if let input {
             let bytes = UnsafeRawBufferPointer(start: input, count: max(0, length))
@@ -548,7 +570,7 @@ final class LWSSession: @unchecked Sendable {
         finishService(error)
     }
 
-    private func receive(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
+    func receive(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
         guard !peerCloseDelivered else { return 0 }
         let chunk = UnsafeRawBufferPointer(start: length > 0 ? input : nil, count: length > 0 ? length : 0)
         let outcome = assembler.receive(
@@ -581,7 +603,7 @@ final class LWSSession: @unchecked Sendable {
     }
 
     /// Ends the inbound sequence with `error` and lets lws send our close frame.
-    private func failLocally(_ wsi: OpaquePointer, _ error: TransportError, closeStatus: UInt16, reason: String)
+    func failLocally(_ wsi: OpaquePointer, _ error: TransportError, closeStatus: UInt16, reason: String)
         -> Int32
     {
         pendingFailure = pendingFailure ?? error
@@ -592,7 +614,7 @@ final class LWSSession: @unchecked Sendable {
         return -1
     }
 
-    private func peerInitiatedClose(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
+    func peerInitiatedClose(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
         let payload =
             if let input, length > 0 { Array(UnsafeRawBufferPointer(start: input, count: length)) } else { [UInt8]() }
         let code: CloseCode? = payload.count >= 2 ? CloseCode(UInt16(payload[0]) << 8 | UInt16(payload[1])) : nil
@@ -608,12 +630,14 @@ final class LWSSession: @unchecked Sendable {
             return failLocally(wsi, error, closeStatus: 1002, reason: "invalid close code")
         }
         if code == .protocolError {
-            // lws 4.1 replaces an invalid code (and 1012-1014) by 1002 before we see it, so a
-            // 1002 cannot be told apart from a broken close frame: both end as a violation.
+            // lws 4.1 overwrites codes below 1000, 1004-1006 and 1012-2999 (valid 1012-1014
+            // included) with 1002 in place before this callback (client-parser-ws.c), so the
+            // real code is gone: every case ends as a violation.
             producer.finish(
                 throwing: TransportError(
                     .protocolViolation,
-                    "the server closed with 1002, or with an invalid close code that libwebsockets replaced by 1002"
+                    "the server closed with 1002, or with a code libwebsockets 4.1 replaces by 1002 "
+                        + "(below 1000, 1004-1006, 1012-2999)"
                 )
             )
         } else {
@@ -626,7 +650,7 @@ final class LWSSession: @unchecked Sendable {
         return closeFrameSent ? -1 : 0
     }
 
-    private func writeable(_ wsi: OpaquePointer) -> Int32 {
+    func writeable(_ wsi: OpaquePointer) -> Int32 {
         guard !closeFrameSent, !peerCloseDelivered else { return 0 }
         if lws_send_pipe_choked(wsi) != 0 {
             lws_callback_on_writable(wsi)
@@ -679,7 +703,7 @@ final class LWSSession: @unchecked Sendable {
         return 0
     }
 
-    private func connectionClosed(_ wsi: OpaquePointer) {
+    func connectionClosed(_ wsi: OpaquePointer) {
         guard !serviceFinished else { return }
         var error = pendingFailure
         if error == nil && !peerCloseDelivered {
@@ -692,7 +716,7 @@ final class LWSSession: @unchecked Sendable {
     }
 
     /// When lws itself closed (e.g. a protocol error it detected), its close frame says why.
-    private static func lwsCloseError(_ wsi: OpaquePointer) -> TransportError? {
+    static func lwsCloseError(_ wsi: OpaquePointer) -> TransportError? {
         let length = Int(lws_get_close_length(wsi))
         guard length >= 2, let payload = lws_get_close_payload(wsi) else { return nil }
         let code = UInt16(payload[0]) << 8 | UInt16(payload[1])
@@ -704,7 +728,7 @@ final class LWSSession: @unchecked Sendable {
     }
 
     /// Runs on every `lws_cancel_service`: applies what other threads asked for.
-    private func processRequests() {
+    func processRequests() {
         let (abort, resumeReading, hasOutbound, closing) = shared.withLock {
             shared -> (TransportError?, Bool, Bool, Bool) in
             let abort = shared.abortRequest
@@ -727,11 +751,16 @@ final class LWSSession: @unchecked Sendable {
             readingPaused = false
             lws_rx_flow_control(wsi, 1)
             eventSink.yield(.readingResumed)
+            if rawFraming != nil {
+                // Frames decoded before the pause may still wait in the decoder.
+                rawProcessFrames(wsi)
+                if rawFraming?.closeSocketRequested == true { kill() }
+            }
         }
         if hasOutbound && !closeFrameSent { lws_callback_on_writable(wsi) }
     }
 
-    private func checkDeadlines(_ context: OpaquePointer) {
+    func checkDeadlines(_ context: OpaquePointer) {
         let now = ContinuousClock.now
         if let deadline = connectDeadline, now >= deadline {
             connectDeadline = nil
@@ -741,7 +770,10 @@ final class LWSSession: @unchecked Sendable {
             handshakeDeadline = nil
             fail(TransportError(.handshakeTimeout, "no handshake answer within \(request.timeouts.handshake)"))
         }
-        if let deadline = closeDeadline, now >= deadline {
+        if let deadline = closeDeadline, now >= deadline, rawFraming != nil {
+            closeDeadline = nil
+            rawCloseTimerFired()
+        } else if let deadline = closeDeadline, now >= deadline {
             closeDeadline = nil
             let error = TransportError(
                 .closeTimeout, "the server did not answer our close within \(request.timeouts.close)")
@@ -751,31 +783,36 @@ final class LWSSession: @unchecked Sendable {
         if !serviceFinished { scheduleWake(context) }
     }
 
-    private func fail(_ error: TransportError) {
+    func fail(_ error: TransportError) {
         pendingFailure = pendingFailure ?? error
         kill()
     }
 
     /// Asks for the client wsi to be closed once the current `lws_service` returns.
-    private func kill() {
+    func kill() {
         killRequested = true
     }
 
     /// Closes the client wsi synchronously, outside any callback (in lws 4.1 an asynchronous
     /// kill of a wsi waiting for the server's reply was observed to wait for lws' own timeout).
-    private func killIfRequested() {
+    func killIfRequested() {
         guard killRequested else { return }
         killRequested = false
         if let wsi = clientWsi {
             lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC)
         }
         if !serviceFinished {
-            finishService(pendingFailure ?? TransportError(.connectionLost, "the connection was aborted"))
+            // On the raw path a connection whose inbound sequence already ended cleanly
+            // (closing handshake done) ends without an error.
+            let endedCleanly = rawFraming?.inboundFinished == true
+            finishService(
+                endedCleanly
+                    ? pendingFailure : pendingFailure ?? TransportError(.connectionLost, "the connection was aborted"))
         }
     }
 
     /// Arms lws' timer for the nearest of our deadlines, so `lws_service` returns by then.
-    private func scheduleWake(_ context: OpaquePointer) {
+    func scheduleWake(_ context: OpaquePointer) {
         let deadlines = [connectDeadline, handshakeDeadline, closeDeadline].compactMap { $0 }
         guard let nearest = deadlines.min() else {
             lws_sul_cancel(wakeTimer)
@@ -786,7 +823,7 @@ final class LWSSession: @unchecked Sendable {
         lws_sul_schedule(context, 0, wakeTimer, lwsWakeTimerFired, lws_usec_t(micros + 1))
     }
 
-    private func markClosed() {
+    func markClosed() {
         let waiters = shared.withLock { shared -> [SendWaiter] in
             shared.state = .closed
             let waiters = shared.sendWaiters
@@ -799,7 +836,7 @@ final class LWSSession: @unchecked Sendable {
     }
 
     /// The connection is over: ends the inbound sequence, fails whoever still waits.
-    private func finishService(_ error: TransportError?) {
+    func finishService(_ error: TransportError?) {
         serviceFinished = true
         releaseTLSHandshake()
         producer.finish(throwing: error)
@@ -820,7 +857,7 @@ final class LWSSession: @unchecked Sendable {
         }
     }
 
-    private func signalTerminated() {
+    func signalTerminated() {
         let waiter = shared.withLock { shared -> CheckedContinuation<Void, Never>? in
             shared.terminated = true
             defer { shared.terminationWaiter = nil }
@@ -829,7 +866,7 @@ final class LWSSession: @unchecked Sendable {
         waiter?.resume()
     }
 
-    private static func header(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
+    static func header(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
         let length = Int(lws_hdr_total_length(wsi, token))
         guard length > 0 else { return nil }
         var buffer = [CChar](repeating: 0, count: length + 1)

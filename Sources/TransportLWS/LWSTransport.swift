@@ -11,6 +11,9 @@
 //   reading stops (`lws_rx_flow_control`) while the inbound buffer is full.
 // - libwebsockets' own retry and redirect following are off; its logs go to swift-log.
 // - All logic is Swift; the C shim (CLWSShim) only exposes what Swift cannot import.
+// - Two framings (`LWSTransport.Framing`): libwebsockets' own WebSocket client (the default), or,
+//   experimental and ws:// only, a raw lws socket carrying TransportPOSIX's pure handshake,
+//   decoder and state machine (LWSRawFraming), which answers every ping and keeps every close code.
 import TransportCore
 
 /// A `Transport` on libwebsockets, with TLS (`wss://`) through OpenSSL.
@@ -27,21 +30,48 @@ import TransportCore
 /// }
 /// ```
 ///
-/// Differences from TransportPOSIX that come from libwebsockets 4.1:
-/// - lws replaces an invalid close code from the server (and 1012-1014) by 1002 before the
-///   application sees it, so a server close with 1002 ends `inbound` with `.protocolViolation`
-///   instead of a `.close` element.
-/// - lws keeps one pending pong: when several pings arrive before it can write, only the last
-///   is answered (Autobahn 2.10 and 2.11).
+/// Differences from TransportPOSIX that come from libwebsockets 4.1 (Debian's 4.1.6) and that
+/// no public lws option or callback can change:
+/// - lws overwrites a server close code below 1000, 1004-1006 or 1012-2999 with 1002 in its
+///   receive buffer before the close callback, then answers with that buffer. So a server
+///   close with one of those codes, or with 1002 itself, ends `inbound` with
+///   `.protocolViolation` instead of a `.close` element, and the server gets 1002 back. That
+///   includes the registered 1012 (service restart), 1013 (try again later) and 1014; lws 4.2
+///   lets 1012-1015 through.
+/// - lws keeps one pending pong and never shows pings to the application: a ping parsed while
+///   a pong is pending is dropped. Of several pings read together only the first is answered
+///   (Autobahn 2.10 and 2.11 fail). RFC 6455 §5.5.3 would allow answering only the most
+///   recent one; lws answers the oldest.
+///
+/// `LWSTransport(framing: .experimentalRawSocket)` has neither limit (Autobahn 1.* to 10.*:
+/// none failed, the same results as TransportPOSIX) but serves ws:// only: libwebsockets
+/// 4.1.6 cannot run TLS on a raw client connection (see `Framing`).
 public struct LWSTransport: Transport {
+    /// Who speaks the WebSocket protocol over the connection libwebsockets makes.
+    public enum Framing: Sendable, Hashable, CaseIterable {
+        /// libwebsockets' own WebSocket client, with the limits listed above. The default.
+        case libwebsockets
+        /// EXPERIMENTAL, ws:// only: libwebsockets opens a raw socket and this package does the
+        /// upgrade and the frames (TransportPOSIX's handshake, decoder and state machine), so
+        /// every ping is answered and every close code arrives as sent. `wss://` throws
+        /// `.unsupportedScheme`: libwebsockets 4.1.6 starts TLS on a raw client connection
+        /// before its socket is connected, so the TLS handshake always fails.
+        case experimentalRawSocket
+    }
+
+    /// Who does the WebSocket protocol for this transport's connections.
+    public let framing: Framing
+
     /// A transport; each `withConnection` call gets its own service thread and `lws_context`.
-    public init() {}
+    public init(framing: Framing = .libwebsockets) {
+        self.framing = framing
+    }
 
     public func withConnection<Result: Sendable>(
         to request: WebSocketRequest,
         _ body: (any WebSocketConnection) async throws -> Result
     ) async throws -> Result {
-        let session = try LWSSession(request: request)
+        let session = try LWSSession(request: request, framing: framing)
         try session.start()
         let subprotocol: String?
         do {

@@ -4,23 +4,23 @@ import TransportCore
 
 /// The HTTP/1.1 upgrade handshake of RFC 6455 section 4, without I/O: it builds the request
 /// bytes and checks the server's answer. Every failure is a `TransportError`.
-struct HTTPUpgradeHandshake: Sendable {
+package struct HTTPUpgradeHandshake: Sendable {
     /// The request target split out of a `ws://` URL.
-    struct Target: Sendable, Hashable {
+    package struct Target: Sendable, Hashable {
         /// The host as given to the resolver (IPv6 literals without brackets).
-        var host: String
-        var port: Int
+        package var host: String
+        package var port: Int
         /// Path and query, e.g. `/socket/websocket?vsn=2.0.0`.
-        var requestTarget: String
+        package var requestTarget: String
 
         /// The `Host` header value: brackets around IPv6 literals, port when not 80.
-        var hostHeader: String {
+        package var hostHeader: String {
             let bracketed = host.contains(":") ? "[\(host)]" : host
             return port == 80 ? bracketed : "\(bracketed):\(port)"
         }
 
         /// Reads a `ws://` URL. `wss://` points to TransportLWS; other schemes are invalid.
-        init(url: URL) throws(TransportError) {
+        package init(url: URL) throws(TransportError) {
             guard let scheme = url.scheme?.lowercased() else {
                 throw TransportError(.invalidRequest, "the URL \(url.absoluteString) has no scheme")
             }
@@ -62,7 +62,9 @@ struct HTTPUpgradeHandshake: Sendable {
     let subprotocols: [String]
     let headers: [HTTPHeader]
 
-    init(target: Target, key: String = HTTPUpgradeHandshake.makeKey(), subprotocols: [String], headers: [HTTPHeader])
+    package init(
+        target: Target, key: String = HTTPUpgradeHandshake.makeKey(), subprotocols: [String], headers: [HTTPHeader]
+    )
         throws(TransportError)
     {
         for header in headers {
@@ -99,7 +101,7 @@ struct HTTPUpgradeHandshake: Sendable {
     }
 
     /// The request, ready to write.
-    var requestBytes: [UInt8] {
+    package var requestBytes: [UInt8] {
         var text = "GET \(target.requestTarget) HTTP/1.1\r\n"
         text += "Host: \(target.hostHeader)\r\n"
         text += "Upgrade: websocket\r\n"
@@ -113,7 +115,7 @@ struct HTTPUpgradeHandshake: Sendable {
     }
 
     /// Checks a parsed answer; returns the subprotocol the server selected.
-    func validate(_ response: HTTPResponseHead) throws(TransportError) -> String? {
+    package func validate(_ response: HTTPResponseHead) throws(TransportError) -> String? {
         guard response.status == 101 else {
             throw TransportError(
                 .handshakeRejected(status: response.status),
@@ -164,10 +166,10 @@ struct HTTPUpgradeHandshake: Sendable {
 }
 
 /// The status line and headers of an HTTP response.
-struct HTTPResponseHead: Sendable, Hashable {
-    var status: Int
-    var reasonPhrase: String
-    var headers: [HTTPHeader]
+package struct HTTPResponseHead: Sendable, Hashable {
+    package var status: Int
+    package var reasonPhrase: String
+    package var headers: [HTTPHeader]
 
     /// Every value of the header `name` (case-insensitive), in order.
     func values(of name: String) -> [String] {
@@ -181,15 +183,18 @@ struct HTTPResponseHead: Sendable, Hashable {
 
 /// Collects the server's answer until the blank line, then parses it. Bytes after the head
 /// are already WebSocket frames and are handed back.
-struct HTTPResponseParser: Sendable {
+package struct HTTPResponseParser: Sendable {
     /// A head larger than this is refused rather than buffered without bound.
     static let maxHeadSize = 16 << 10
 
     private var buffer: [UInt8] = []
     private var scanFrom = 0
 
+    package init() {}
+
     /// Adds bytes; returns the head and the bytes after it once the blank line has arrived.
-    mutating func append(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> (HTTPResponseHead, [UInt8])? {
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) throws(TransportError) -> (HTTPResponseHead, [UInt8])?
+    {
         buffer.append(contentsOf: bytes)
         var index = max(0, scanFrom - 3)
         while index + 3 < buffer.count {

@@ -22,8 +22,8 @@ struct Options {
     var echoRoundTrips: Int?
 
     static let usage = """
-        usage: ws-conformance-client --transport posix|lws --url URL --agent NAME [--cases FIRST-LAST]
-               ws-conformance-client --transport posix|lws --url ECHO-URL --echo-rtt COUNT
+        usage: ws-conformance-client --transport posix|lws|lws-raw --url URL --agent NAME [--cases FIRST-LAST]
+               ws-conformance-client --transport posix|lws|lws-raw --url ECHO-URL --echo-rtt COUNT
         """
 
     init(arguments: [String]) throws(UsageError) {
@@ -63,8 +63,10 @@ func makeTransport(named name: String) throws(UsageError) -> any Transport {
         return POSIXTransport()
     case "lws":
         return LWSTransport()
+    case "lws-raw":
+        return LWSTransport(framing: .experimentalRawSocket)
     default:
-        throw UsageError("unknown transport \"\(name)\": expected posix or lws")
+        throw UsageError("unknown transport \"\(name)\": expected posix, lws or lws-raw")
     }
 }
 

@@ -10,9 +10,9 @@ outlives the test process).
   /fragmented?count=, /send?size=&type=.
 - "raw": a hand-written asyncio server for what `websockets` will not do: /never-answer,
   /wrong-subprotocol, /bad-accept, /drop, /mid-frame, /invalid-utf8, /oversized?size=&fragment=,
-  /fragmented-with-ping, /no-status-close, /ignore-close, /invalid-close-code?code=,
-  /record-close, and /report?id= which tells what the client sent on an earlier connection
-  that carried the same ?id= (its close code and reason, its pongs).
+  /fragmented-with-ping, /ping-burst?count=, /no-status-close, /ignore-close,
+  /invalid-close-code?code=, /record-close, and /report?of= which tells what the client sent on
+  an earlier connection that carried the same ?id= (its close code and reason, its pongs).
 """
 import asyncio
 import base64
@@ -178,6 +178,13 @@ async def raw_handler(reader, writer):
             writer.write(frame(0x9, b"between"))
             writer.write(frame(0x0, text[2:7], fin=False))
             writer.write(frame(0x0, text[7:], fin=True))
+            await until_close(reader, report)
+            writer.write(frame(0x8, struct.pack("!H", 1000)))
+        elif route == "/ping-burst":
+            # `count` pings ("ping-0", ...) then a text frame in one write, so a client reads
+            # them together, as in Autobahn 2.10; the report lists the pongs in arrival order.
+            burst = b"".join(frame(0x9, f"ping-{i}".encode()) for i in range(int(query.get("count", "10"))))
+            writer.write(burst + frame(0x1, b"burst sent"))
             await until_close(reader, report)
             writer.write(frame(0x8, struct.pack("!H", 1000)))
         elif route == "/no-status-close":

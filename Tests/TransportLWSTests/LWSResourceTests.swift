@@ -12,11 +12,12 @@ import TransportLWS
     /// joins the thread and destroys the context. Other tests of the process run in parallel
     /// and open their own descriptors and threads, hence the small allowance: a leak of one
     /// descriptor or thread per cycle would show as 1,000.
-    @Test func thousandConnectCloseCyclesLeakNoDescriptorsOrThreads() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases)
+    func thousandConnectCloseCyclesLeakNoDescriptorsOrThreads(framing: LWSTransport.Framing) async throws {
         let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/echo"))
         func cycle(_ index: Int) async throws {
-            let echoed = try await LWSTransport().withConnection(to: request) { connection in
+            let echoed = try await LWSTransport(framing: framing).withConnection(to: request) { connection in
                 try await connection.send(.text("\(index)"))
                 var iterator = connection.inbound.makeAsyncIterator()
                 return try await nextMessage(&iterator)

@@ -27,9 +27,13 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
 }
 
 @Suite struct LWSMessagingTests {
-    @Test func echoesTextAndBinaryInOrder() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func echoesTextAndBinaryInOrder(framing: LWSTransport.Framing)
+        async throws
+    {
         let server = try await TestServer.shared()
-        let echoed = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/echo"))) {
+        let echoed = try await LWSTransport(framing: framing).withConnection(
+            to: WebSocketRequest(url: server.url("/echo"))
+        ) {
             connection in
             try await connection.send(.text("héllo"))
             try await connection.send(.binary([0, 1, 2, 255]))
@@ -42,12 +46,16 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(echoed == [.text("héllo"), .binary([0, 1, 2, 255]), .text("")])
     }
 
-    @Test func largeMessagesTravelAsFragmentsBothWays() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func largeMessagesTravelAsFragmentsBothWays(
+        framing: LWSTransport.Framing
+    ) async throws {
         let server = try await TestServer.shared()
         let id = uniqueID()
         // 300 KiB: five fragments out (64 KiB each), many receive chunks in.
         let payload = (0..<(300 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-        let echoed = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/echo?id=\(id)"))) {
+        let echoed = try await LWSTransport(framing: framing).withConnection(
+            to: WebSocketRequest(url: server.url("/echo?id=\(id)"))
+        ) {
             connection in
             try await connection.send(.binary(payload))
             var iterator = connection.inbound.makeAsyncIterator()
@@ -59,9 +67,13 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(record.bytes == 300 << 10)
     }
 
-    @Test func fragmentedMessageArrivesWhole() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func fragmentedMessageArrivesWhole(framing: LWSTransport.Framing)
+        async throws
+    {
         let server = try await TestServer.shared()
-        let message = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/fragmented"))) {
+        let message = try await LWSTransport(framing: framing).withConnection(
+            to: WebSocketRequest(url: server.url("/fragmented"))
+        ) {
             connection in
             var iterator = connection.inbound.makeAsyncIterator()
             return try await nextMessage(&iterator)
@@ -69,13 +81,14 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(message == .text("fragmented ✓"))
     }
 
-    @Test func sendsRequestHeaders() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func sendsRequestHeaders(framing: LWSTransport.Framing) async throws
+    {
         let server = try await TestServer.shared()
         let request = WebSocketRequest(
             url: server.url("/headers"),
             headers: [HTTPHeader("X-Clustaar-Test", "42"), HTTPHeader("Authorization", "Bearer t0k3n")]
         )
-        let headers = try await LWSTransport().withConnection(to: request) { connection in
+        let headers = try await LWSTransport(framing: framing).withConnection(to: request) { connection in
             var iterator = connection.inbound.makeAsyncIterator()
             let text = try #require(try await nextMessage(&iterator).string)
             return try JSONDecoder().decode([[String]].self, from: Data(text.utf8))
@@ -85,30 +98,37 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(headers.contains(["Host", "127.0.0.1:\(server.port)"]))
     }
 
-    @Test func readsTheSelectedSubprotocol() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func readsTheSelectedSubprotocol(framing: LWSTransport.Framing)
+        async throws
+    {
         let server = try await TestServer.shared()
         let offered = WebSocketRequest(url: server.url("/subprotocol"), subprotocols: ["v1.json", "v2.json"])
-        let selected = try await LWSTransport().withConnection(to: offered) { $0.subprotocol }
+        let selected = try await LWSTransport(framing: framing).withConnection(to: offered) { $0.subprotocol }
         #expect(selected == "v2.json")
 
         let unknown = WebSocketRequest(url: server.url("/subprotocol"), subprotocols: ["v9.msgpack"])
-        let none = try await LWSTransport().withConnection(to: unknown) { $0.subprotocol }
+        let none = try await LWSTransport(framing: framing).withConnection(to: unknown) { $0.subprotocol }
         #expect(none == nil)
     }
 
-    @Test func rejectsASubprotocolThatWasNotOffered() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func rejectsASubprotocolThatWasNotOffered(
+        framing: LWSTransport.Framing
+    ) async throws {
         let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/subprotocol-bogus"), subprotocols: ["v1.json"])
         let error = await #expect(throws: TransportError.self) {
-            try await LWSTransport().withConnection(to: request) { _ in }
+            try await LWSTransport(framing: framing).withConnection(to: request) { _ in }
         }
         #expect(error?.code == .handshakeInvalid)
     }
 
-    @Test func serverCloseCodeAndReasonEndTheSequence() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func serverCloseCodeAndReasonEndTheSequence(
+        framing: LWSTransport.Framing
+    ) async throws {
         let server = try await TestServer.shared()
-        let received = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/close/4001/bye")))
-        { connection in
+        let received = try await LWSTransport(framing: framing).withConnection(
+            to: WebSocketRequest(url: server.url("/close/4001/bye"))
+        ) { connection in
             var all: [WebSocketMessage] = []
             for try await message in connection.inbound { all.append(message) }
             return all
@@ -116,11 +136,14 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(received == [.close(code: CloseCode(4001), reason: "bye")])
     }
 
-    @Test func clientCloseCodeAndReasonReachTheServer() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func clientCloseCodeAndReasonReachTheServer(
+        framing: LWSTransport.Framing
+    ) async throws {
         let server = try await TestServer.shared()
         let id = uniqueID()
-        let received = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/echo?id=\(id)")))
-        {
+        let received = try await LWSTransport(framing: framing).withConnection(
+            to: WebSocketRequest(url: server.url("/echo?id=\(id)"))
+        ) {
             connection in
             try await connection.send(.text("before close"))
             var iterator = connection.inbound.makeAsyncIterator()
@@ -137,10 +160,13 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(record == ServerRecord(messages: 1, bytes: 12, close_code: 4002, close_reason: "done here"))
     }
 
-    @Test func leavingTheScopeClosesWith1000() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func leavingTheScopeClosesWith1000(framing: LWSTransport.Framing)
+        async throws
+    {
         let server = try await TestServer.shared()
         let id = uniqueID()
-        try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/echo?id=\(id)"))) { connection in
+        try await LWSTransport(framing: framing).withConnection(to: WebSocketRequest(url: server.url("/echo?id=\(id)")))
+        { connection in
             try await connection.send(.text("x"))
         }
         let record = try await fetchRecord(server, id: id)
@@ -148,9 +174,13 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(record.close_reason == "")
     }
 
-    @Test func droppedConnectionThrowsConnectionLost() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func droppedConnectionThrowsConnectionLost(
+        framing: LWSTransport.Framing
+    ) async throws {
         let server = try await TestServer.shared()
-        let error = try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/drop"))) {
+        let error = try await LWSTransport(framing: framing).withConnection(
+            to: WebSocketRequest(url: server.url("/drop"))
+        ) {
             connection in
             await #expect(throws: TransportError.self) {
                 for try await _ in connection.inbound {}
@@ -159,10 +189,13 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         _ = error
     }
 
-    @Test func inboundMessageOverTheLimitClosesWith1009() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func inboundMessageOverTheLimitClosesWith1009(
+        framing: LWSTransport.Framing
+    ) async throws {
         let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/big/5000"), limits: WebSocketLimits(maxMessageSize: 4096))
-        let thrown = try await LWSTransport().withConnection(to: request) { connection -> TransportError? in
+        let thrown = try await LWSTransport(framing: framing).withConnection(to: request) {
+            connection -> TransportError? in
             do {
                 for try await _ in connection.inbound {}
                 return nil
@@ -173,10 +206,12 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(thrown?.code == .messageTooBig)
     }
 
-    @Test func outboundMessageOverTheLimitThrows() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func outboundMessageOverTheLimitThrows(
+        framing: LWSTransport.Framing
+    ) async throws {
         let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/echo"), limits: WebSocketLimits(maxMessageSize: 10))
-        try await LWSTransport().withConnection(to: request) { connection in
+        try await LWSTransport(framing: framing).withConnection(to: request) { connection in
             let error = await #expect(throws: TransportError.self) {
                 try await connection.send(.binary(Array(repeating: 1, count: 11)))
             }
@@ -187,9 +222,10 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         }
     }
 
-    @Test func closeCannotBeSent() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func closeCannotBeSent(framing: LWSTransport.Framing) async throws {
         let server = try await TestServer.shared()
-        try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/echo"))) { connection in
+        try await LWSTransport(framing: framing).withConnection(to: WebSocketRequest(url: server.url("/echo"))) {
+            connection in
             let error = await #expect(throws: TransportError.self) {
                 try await connection.send(.close(code: .normalClosure, reason: ""))
             }
@@ -199,10 +235,12 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
 }
 
 @Suite struct LWSBackpressureTests {
-    @Test func fullInboundBufferPausesReadingWithoutLoss() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func fullInboundBufferPausesReadingWithoutLoss(
+        framing: LWSTransport.Framing
+    ) async throws {
         let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/flood/300"), limits: WebSocketLimits(inboundBufferCount: 4))
-        let received = try await LWSTransport().withConnection(to: request) { connection in
+        let received = try await LWSTransport(framing: framing).withConnection(to: request) { connection in
             let session = try #require(connection as? LWSConnection).session
             var events = session.events.makeAsyncIterator()
             #expect(await events.next() == .readingPaused)
@@ -214,7 +252,9 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(received == (0..<300).map(String.init))
     }
 
-    @Test func sendSuspendsWhileTheQueueIsFull() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func sendSuspendsWhileTheQueueIsFull(framing: LWSTransport.Framing)
+        async throws
+    {
         let server = try await TestServer.shared()
         let id = uniqueID()
         let limit = 64 << 10
@@ -224,7 +264,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
             limits: WebSocketLimits(outboundBufferSize: limit)
         )
         let chunk = [UInt8](repeating: 0x42, count: limit)
-        try await LWSTransport().withConnection(to: request) { connection in
+        try await LWSTransport(framing: framing).withConnection(to: request) { connection in
             let session = try #require(connection as? LWSConnection).session
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -234,7 +274,9 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
                 // The server reads nothing: the socket fills up, then the queue, then send waits.
                 #expect(await events.next() == .sendSuspended)
                 #expect(session.queuedOutboundBytes <= limit)
-                try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/resume?id=\(id)"))) {
+                try await LWSTransport(framing: framing).withConnection(
+                    to: WebSocketRequest(url: server.url("/resume?id=\(id)"))
+                ) {
                     _ in
                 }
                 try await group.waitForAll()
@@ -248,15 +290,19 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
 }
 
 @Suite struct LWSConnectFailureTests {
-    @Test func handshakeRejectedWithStatus() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func handshakeRejectedWithStatus(framing: LWSTransport.Framing)
+        async throws
+    {
         let server = try await TestServer.shared()
         let error = await #expect(throws: TransportError.self) {
-            try await LWSTransport().withConnection(to: WebSocketRequest(url: server.url("/reject/403"))) { _ in }
+            try await LWSTransport(framing: framing).withConnection(
+                to: WebSocketRequest(url: server.url("/reject/403"))
+            ) { _ in }
         }
         #expect(error?.code == .handshakeRejected(status: 403))
     }
 
-    @Test func handshakeTimeout() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func handshakeTimeout(framing: LWSTransport.Framing) async throws {
         let server = try await TestServer.shared()
         let request = WebSocketRequest(
             url: server.url("/hang"),
@@ -264,7 +310,7 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         )
         let start = ContinuousClock.now
         let error = await #expect(throws: TransportError.self) {
-            try await LWSTransport().withConnection(to: request) { _ in }
+            try await LWSTransport(framing: framing).withConnection(to: request) { _ in }
         }
         #expect(error?.code == .handshakeTimeout)
         // At least the configured 300 ms. No upper bound: in a parallel run on a loaded machine this
@@ -273,21 +319,24 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(elapsed >= .milliseconds(300), "\(elapsed)")
     }
 
-    @Test func refusedConnection() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func refusedConnection(framing: LWSTransport.Framing) async throws {
         let port = try unusedPort()
         let error = await #expect(throws: TransportError.self) {
-            try await LWSTransport().withConnection(to: WebSocketRequest(url: URL(string: "ws://127.0.0.1:\(port)/")!))
-            {
+            try await LWSTransport(framing: framing).withConnection(
+                to: WebSocketRequest(url: URL(string: "ws://127.0.0.1:\(port)/")!)
+            ) {
                 _ in
             }
         }
         #expect(error?.code == .connectFailed)
     }
 
-    @Test func cancellingTheTaskAbortsTheAttempt() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func cancellingTheTaskAbortsTheAttempt(
+        framing: LWSTransport.Framing
+    ) async throws {
         let server = try await TestServer.shared()
         let request = WebSocketRequest(url: server.url("/hang"), timeouts: WebSocketTimeouts(handshake: .seconds(60)))
-        let attempt = Task { try await LWSTransport().withConnection(to: request) { _ in } }
+        let attempt = Task { try await LWSTransport(framing: framing).withConnection(to: request) { _ in } }
         attempt.cancel()
         let result = await attempt.result
         #expect(throws: TransportError(.cancelled, "the connection attempt was cancelled")) { try result.get() }
@@ -301,10 +350,12 @@ func fetchRecord(_ server: TestServer, id: String) async throws -> ServerRecord 
         #expect(error?.code == .unsupportedScheme)
     }
 
-    @Test func invalidHeaderIsRejectedBeforeConnecting() async throws {
+    @Test(arguments: LWSTransport.Framing.allCases) func invalidHeaderIsRejectedBeforeConnecting(
+        framing: LWSTransport.Framing
+    ) async throws {
         let request = WebSocketRequest(url: URL(string: "ws://127.0.0.1:1/")!, headers: [HTTPHeader("X-A", "a\r\nb")])
         let error = await #expect(throws: TransportError.self) {
-            try await LWSTransport().withConnection(to: request) { _ in }
+            try await LWSTransport(framing: framing).withConnection(to: request) { _ in }
         }
         #expect(error?.code == .invalidRequest)
     }
