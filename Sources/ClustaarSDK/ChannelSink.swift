@@ -17,6 +17,21 @@ public enum ChannelEventError: Error, Sendable, Hashable, CustomStringConvertibl
     }
 }
 
+/// Everything a channel receives, as one value: what `InterlocutorChannel.events` yields, in the
+/// order the server sent it.
+public enum ChannelEvent: Sendable, Hashable {
+    /// A reply of the bot (`bot_reply`).
+    case botReply(BotReply)
+    /// A message of a human agent (`agent_reply`).
+    case agentReply(AgentReply)
+    /// The server's echo of what the interlocutor sent (`interlocutor_reply`).
+    case interlocutorReply(InterlocutorReplyBody)
+    /// An agent took control, or gave it back to the bot (`control`).
+    case controlChanged(ControlChange)
+    /// An event whose payload could not be read; the channel goes on.
+    case error(ChannelEventError)
+}
+
 /// The event streams of one channel. Decodes each inbound event once, straight from the
 /// payload bytes, and fans it out.
 final class ChannelSink: Sendable {
@@ -26,6 +41,7 @@ final class ChannelSink: Sendable {
         let interlocutorReplies = Broadcast<InterlocutorReplyBody>()
         let controlChanges = Broadcast<ControlChange>()
         let errors = Broadcast<ChannelEventError>()
+        let events = Broadcast<ChannelEvent>()
 
         func finish() {
             botReplies.finish()
@@ -33,6 +49,7 @@ final class ChannelSink: Sendable {
             interlocutorReplies.finish()
             controlChanges.finish()
             errors.finish()
+            events.finish()
         }
     }
 
@@ -45,6 +62,7 @@ final class ChannelSink: Sendable {
     var interlocutorReplies: AsyncStream<InterlocutorReplyBody> { current.interlocutorReplies.subscribe() }
     var controlChanges: AsyncStream<ControlChange> { current.controlChanges.subscribe() }
     var errors: AsyncStream<ChannelEventError> { current.errors.subscribe() }
+    var events: AsyncStream<ChannelEvent> { current.events.subscribe() }
 
     /// Before a new join of an ended channel: fresh streams for the new life.
     func reopenIfEnded() {
@@ -66,11 +84,18 @@ final class ChannelSink: Sendable {
     func deliver(event: String, payload: PhoenixPayload) {
         let streams = current
         switch event {
-        case ClustaarEvent.botReply: decode(BotReply.self, event, payload, into: streams.botReplies, streams)
-        case ClustaarEvent.agentReply: decode(AgentReply.self, event, payload, into: streams.agentReplies, streams)
+        case ClustaarEvent.botReply:
+            decode(BotReply.self, event, payload, into: streams.botReplies, as: ChannelEvent.botReply, streams)
+        case ClustaarEvent.agentReply:
+            decode(AgentReply.self, event, payload, into: streams.agentReplies, as: ChannelEvent.agentReply, streams)
         case ClustaarEvent.interlocutorReply:
-            decode(InterlocutorReplyBody.self, event, payload, into: streams.interlocutorReplies, streams)
-        case ClustaarEvent.control: decode(ControlChange.self, event, payload, into: streams.controlChanges, streams)
+            decode(
+                InterlocutorReplyBody.self, event, payload, into: streams.interlocutorReplies,
+                as: ChannelEvent.interlocutorReply, streams)
+        case ClustaarEvent.control:
+            decode(
+                ControlChange.self, event, payload, into: streams.controlChanges, as: ChannelEvent.controlChanged,
+                streams)
         default: break  // Phoenix events and events of newer servers: nothing to show.
         }
     }
@@ -80,16 +105,24 @@ final class ChannelSink: Sendable {
         _ event: String,
         _ payload: PhoenixPayload,
         into broadcast: Broadcast<Value>,
+        as wrap: (Value) -> ChannelEvent,
         _ streams: Streams
     ) {
+        let failure: ChannelEventError
         do {
             switch try ClustaarEnvelope.decode(type, from: payload.bytes) {
-            case .value(let value): broadcast.send(value)
-            case .serverError(let error): streams.errors.send(.server(event: event, error: error))
+            case .value(let value):
+                // The kind's stream first, then the ordered stream: both see the server's order.
+                broadcast.send(value)
+                streams.events.send(wrap(value))
+                return
+            case .serverError(let error): failure = .server(event: event, error: error)
             }
         } catch {
-            streams.errors.send(.undecodable(event: event, error: error))
+            failure = .undecodable(event: event, error: error)
         }
+        streams.errors.send(failure)
+        streams.events.send(.error(failure))
     }
 }
 

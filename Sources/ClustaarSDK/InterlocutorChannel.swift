@@ -123,6 +123,10 @@ public final class InterlocutorChannel: Sendable {
     public var controlChanges: AsyncStream<ControlChange> { sink.controlChanges }
     /// Events that could not be decoded, and errors the server sent in place of an event.
     public var errors: AsyncStream<ChannelEventError> { sink.errors }
+    /// Every event of the streams above in one stream, in the order the server sent them: use it
+    /// when the order across kinds matters (a transcript, a chat view). Each access is a new
+    /// subscription that sees what arrives from then on.
+    public var events: AsyncStream<ChannelEvent> { sink.events }
 
     private static func payload(_ value: some Encodable) throws(ClustaarError) -> PhoenixPayload {
         do {

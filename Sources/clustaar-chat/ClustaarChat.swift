@@ -150,11 +150,7 @@ struct ClustaarChat: AsyncParsableCommand {
         activity: Activity
     ) -> [Task<Void, Never>] {
         let states = service.connectionStates
-        let botReplies = channel.botReplies
-        let agentReplies = channel.agentReplies
-        let echoes = channel.interlocutorReplies
-        let controls = channel.controlChanges
-        let errors = channel.errors
+        let events = channel.events
         return [
             Task {
                 for await state in states {
@@ -183,38 +179,30 @@ struct ClustaarChat: AsyncParsableCommand {
                     }
                 }
             },
+            // One task for the channel's events, so the output keeps the server's order.
             Task {
-                for await reply in botReplies {
-                    await output.event("bot_reply", [("reply", Output.value(reply))])
-                    await display.show(reply)
-                    await activity.replyShown()
-                }
-            },
-            Task {
-                for await reply in agentReplies {
-                    await output.event("agent_reply", [("reply", Output.value(reply))])
-                    await output.text("agent> \(reply.message)")
-                    await activity.replyShown()
-                }
-            },
-            Task {
-                for await body in echoes {
-                    await activity.touched()
-                    await output.event("interlocutor_reply", [("body", Output.value(body))])
-                }
-            },
-            Task {
-                for await change in controls {
-                    await activity.touched()
-                    await output.event("control", [("control", .bool(change.control))])
-                    await output.text(change.control ? "(an agent took control)" : "(the bot is back)")
-                }
-            },
-            Task {
-                for await error in errors {
-                    await activity.touched()
-                    await output.event("error", [("message", .string("\(error)"))])
-                    await output.text("(event error: \(error))")
+                for await event in events {
+                    switch event {
+                    case .botReply(let reply):
+                        await output.event("bot_reply", [("reply", Output.value(reply))])
+                        await display.show(reply)
+                        await activity.replyShown()
+                    case .agentReply(let reply):
+                        await output.event("agent_reply", [("reply", Output.value(reply))])
+                        await output.text("agent> \(reply.message)")
+                        await activity.replyShown()
+                    case .interlocutorReply(let body):
+                        await activity.touched()
+                        await output.event("interlocutor_reply", [("body", Output.value(body))])
+                    case .controlChanged(let change):
+                        await activity.touched()
+                        await output.event("control", [("control", .bool(change.control))])
+                        await output.text(change.control ? "(an agent took control)" : "(the bot is back)")
+                    case .error(let error):
+                        await activity.touched()
+                        await output.event("error", [("message", .string("\(error)"))])
+                        await output.text("(event error: \(error))")
+                    }
                 }
             },
         ]

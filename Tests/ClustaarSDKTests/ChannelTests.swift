@@ -150,6 +150,40 @@ import Testing
         #expect(await echoes.next() == .text("Bonjour"))
     }
 
+    @Test func theEventsStreamKeepsTheServersOrderAcrossKinds() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        let join = try await harness.joined(channel)
+        var events = channel.events.makeAsyncIterator()
+        let pushes: [(String, String)] = [
+            ("control", #"{"at":1,"value":true}"#),
+            ("agent_reply", #"{"type":"text","message":"Hi"}"#),
+            ("bot_reply", #"{"fulfillment":{"actions":[{"type":"text_action","text":"Back"}]}}"#),
+            ("bot_reply", #"{"fulfillment":{"actions":[{"type":"wait_action","duration":"soon"}]}}"#),
+            ("control", #"{"at":2,"value":false}"#),
+            ("interlocutor_reply", #"{"message":"Bonjour","type":"text"}"#),
+        ]
+        for (event, payload) in pushes {
+            try harness.server.push(topic: Harness.topic, event: event, payload: payload, joinRef: join.ref)
+        }
+        var kinds: [String] = []
+        for _ in pushes {
+            switch await events.next() {
+            case .controlChanged(let change): kinds.append("control \(change.control)")
+            case .agentReply(let reply): kinds.append("agent \(reply.message)")
+            case .botReply(let reply): kinds.append("bot \(reply.actions.count)")
+            case .interlocutorReply(let body): kinds.append("echo \(body == .text("Bonjour"))")
+            case .error(.undecodable(let event, _)): kinds.append("undecodable \(event)")
+            case .error(.server(let event, _)): kinds.append("server error \(event)")
+            case nil: kinds.append("end")
+            }
+        }
+        #expect(
+            kinds == [
+                "control true", "agent Hi", "bot 1", "undecodable bot_reply", "control false", "echo true",
+            ])
+    }
+
     @Test func serverErrorsInTheEnvelopeGoToTheErrorsStream() async throws {
         let harness = try Harness()
         let channel = harness.channel()

@@ -200,7 +200,8 @@ struct SandboxServerTests {
     @Test("idle timeout closes a silent socket with 1002")
     func idleTimeout() async throws {
         let sandbox = try await ClustaarSandboxServer.start(
-            configuration: SandboxConfiguration(idleTimeout: .milliseconds(200)))
+            // 1 s, not less: on a loaded machine a shorter one can run out during the upgrade.
+            configuration: SandboxConfiguration(idleTimeout: .seconds(1)))
         defer { Task { await sandbox.shutdown() } }
         let client = try await TestWebSocketClient.connect(port: sandbox.port, query: "vsn=2.0.0")
         #expect(try await client.next() == .close(code: 1002, reason: ""))
