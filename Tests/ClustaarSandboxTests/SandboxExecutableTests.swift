@@ -26,9 +26,10 @@ struct SandboxExecutableTests {
             terminated.finish()
         }
         try process.run()
-        // Never let a stuck child hang the suite: kill it after 20 s whatever happens.
+        // Never let a stuck child hang the suite: kill it after 120 s whatever happens (not less: a
+        // loaded machine has taken over 20 s to get here).
         let pid = process.processIdentifier
-        let watchdog = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: .seconds(20)) {
+        let watchdog = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: .seconds(120)) {
             kill(pid, SIGKILL)
         }
         defer { watchdog.cancel() }
