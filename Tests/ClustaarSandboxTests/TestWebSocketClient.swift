@@ -57,7 +57,7 @@ final class TestWebSocketClient: Sendable {
         let target = "\(path)?\(query)"
         let host = "127.0.0.1:\(port)"
         let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(5))
+            .connectTimeout(.seconds(30))
             .channelInitializer { channel in
                 let upgrader = NIOWebSocketClientUpgrader(
                     maxFrameSize: 1 << 24,
@@ -127,7 +127,7 @@ final class TestWebSocketClient: Sendable {
     }
 
     /// The next frame, or an error if none comes within `timeout` or the connection ends.
-    func next(timeout: TimeAmount = .seconds(5)) async throws -> ReceivedFrame {
+    func next(timeout: TimeAmount = .seconds(30)) async throws -> ReceivedFrame {
         let inbox = self.inbox
         return try await channel.eventLoop.flatSubmit { inbox.value.next(timeout: timeout) }.get()
     }
