@@ -29,13 +29,11 @@ import Testing
         case .posix: #expect(seen.first == .closed(code: .serviceRestart, reason: ""))
         case .lws:
             // libwebsockets 4.1 turns 1012 into 1002 before we see it (see LWSTransport).
-            #expect(
-                seen.first
-                    == .error(
-                        TransportError(
-                            .protocolViolation,
-                            "the server closed with 1002, or with an invalid close code that libwebsockets replaced by 1002"
-                        )))
+            guard case .error(let error) = seen.first else {
+                Issue.record("expected an error first: \(seen)")
+                return
+            }
+            #expect(error.code == .protocolViolation, "\(error)")
         }
         let serverCloses = setup.proxy.statistics.frames.filter { $0.direction == .serverToClient && $0.opcode == 8 }
         #expect(serverCloses.map(\.payload) == [[0x03, 0xF4]])  // what the server really sent: 1012
