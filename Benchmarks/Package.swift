@@ -49,5 +49,23 @@ let package = Package(
             path: "Benchmarks/Serializers",
             plugins: [benchmarkPlugin]
         ),
+        // Suite 4: loopback end to end (both transports and a swift-nio client against one
+        // swift-nio echo server), idle connections, 10,000 joined channels.
+        .executableTarget(
+            name: "Loopback",
+            dependencies: [
+                benchmark,
+                .product(name: "TransportCore", package: mainPackage),
+                .product(name: "TransportPOSIX", package: mainPackage),
+                .product(name: "TransportLWS", package: mainPackage),
+                .product(name: "PhoenixProtocol", package: mainPackage),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Loopback",
+            plugins: [benchmarkPlugin]
+        ),
     ]
 )

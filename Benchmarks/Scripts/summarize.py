@@ -25,5 +25,14 @@ for line in sys.stdin:
         results[name]["ns"] = float(p50) * UNITS[wall.group(1)]
     elif label.startswith("Malloc (total)"):
         results[name]["mallocs"] = int(p50) * scale
+    elif not label.startswith(("Throughput", "Metric")):
+        # Suite 4's own metrics (RTT percentiles, messages/s, RSS per connection...): the median
+        # of the iterations, with the table's (K)/(M) scale applied.
+        metric = re.sub(r"\s*\((K|M|#)\)\s*\*?$", "", label)
+        results[name].setdefault("custom", {})[metric] = int(p50) * scale
 for name, r in results.items():
-    print(f"{name:55s} p50 {r.get('ns', 0):14.0f} ns  mallocs {r.get('mallocs', '?')}")
+    if "custom" in r:
+        extra = f"  mallocs {r['mallocs']}" if "mallocs" in r else ""
+        print(f"{name:55s} " + "  ".join(f"{k} {v}" for k, v in r["custom"].items()) + extra)
+    else:
+        print(f"{name:55s} p50 {r.get('ns', 0):14.0f} ns  mallocs {r.get('mallocs', '?')}")

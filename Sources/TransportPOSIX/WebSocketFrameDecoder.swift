@@ -15,10 +15,35 @@ public struct WebSocketFrameDecoder: Sendable {
         case client
     }
 
+    /// Payloads at least this large are assembled in an array of their own, which the frame
+    /// then takes as is: the bytes are copied once (from the read into that array) instead of
+    /// twice (into the shared buffer, then out into the frame).
+    static let ownedPayloadThreshold = 16 << 10
+    /// The largest payload given its room before its bytes arrive.
+    static let reservableSize = 1 << 28
+
+    /// A large frame's payload while it arrives. Its header stays in `buffer` at `readIndex`;
+    /// bytes after the payload go to `buffer`, behind the header.
+    private struct OwnedPayload {
+        var bytes: [UInt8]
+        let length: Int
+        var missing: Int { length - bytes.count }
+    }
+
+    /// A parsed frame header.
+    private struct Header {
+        var fin: Bool
+        var opcode: WebSocketOpcode
+        var maskKey: WebSocketMaskKey?
+        var headerLength: Int
+        var payloadLength: Int
+    }
+
     private let peer: Peer
     private let maxFrameSize: Int
     private var buffer: [UInt8] = []
     private var readIndex = 0
+    private var owned: OwnedPayload?
 
     /// - Parameters:
     ///   - peer: whose frames are decoded; decides the masking rule.
@@ -30,27 +55,92 @@ public struct WebSocketFrameDecoder: Sendable {
     }
 
     /// Bytes received but not yet returned as frames.
-    public var bufferedByteCount: Int { buffer.count - readIndex }
+    public var bufferedByteCount: Int { buffer.count - readIndex + (owned?.bytes.count ?? 0) }
 
     /// Adds received bytes.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compactIfUseful()
-        buffer.append(contentsOf: bytes)
+        var rest = bytes
+        // A read that starts with a large frame's header: its payload goes straight to the
+        // array the frame will own. A header that breaks a rule is left to `nextFrame` to report.
+        if owned == nil, readIndex == buffer.count,
+            let header = try? Self.parseHeader(bytes, peer: peer, maxFrameSize: maxFrameSize),
+            header.payloadLength >= Self.ownedPayloadThreshold, header.payloadLength <= Self.reservableSize
+        {
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[..<header.headerLength]))
+            var payload: [UInt8] = []
+            payload.reserveCapacity(header.payloadLength)
+            owned = OwnedPayload(bytes: payload, length: header.payloadLength)
+            rest = UnsafeRawBufferPointer(rebasing: bytes[header.headerLength...])
+        }
+        if let missing = owned?.missing, missing > 0 {
+            let taken = min(missing, rest.count)
+            owned?.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<taken]))
+            rest = UnsafeRawBufferPointer(rebasing: rest[taken...])
+        }
+        buffer.append(contentsOf: rest)
     }
 
     /// Adds received bytes.
     public mutating func append(_ bytes: some Sequence<UInt8>) {
-        compactIfUseful()
-        buffer.append(contentsOf: bytes)
+        let appended: Void? = bytes.withContiguousStorageIfAvailable { append(UnsafeRawBufferPointer($0)) }
+        if appended == nil { Array(bytes).withUnsafeBytes { append($0) } }
     }
 
     /// The next whole frame, or nil until more bytes arrive. After an error the decoder's
     /// state is unspecified: the connection must be failed.
     public mutating func nextFrame() throws(WebSocketProtocolError) -> WebSocketFrame? {
-        let available = buffer.count - readIndex
+        let peer = peer
+        let maxFrameSize = maxFrameSize
+        let frameStart = readIndex
+        // `withUnsafeBytes` only rethrows untyped errors: the typed one travels in a Result.
+        let parsed = buffer.withUnsafeBytes { whole in
+            Result<Header?, WebSocketProtocolError> { () throws(WebSocketProtocolError) in
+                try Self.parseHeader(
+                    UnsafeRawBufferPointer(rebasing: whole[frameStart...]), peer: peer, maxFrameSize: maxFrameSize)
+            }
+        }
+        guard let header = try parsed.get() else { return nil }
+        let start = frameStart + header.headerLength
+        let length = header.payloadLength
+        var payload: [UInt8]
+        if let pending = owned {
+            guard pending.missing == 0 else { return nil }
+            payload = pending.bytes
+            owned = nil
+            readIndex = start
+        } else if buffer.count - start >= length {
+            payload = Array(buffer[start..<start + length])
+            readIndex = start + length
+        } else {
+            // Sizes an allocation can honour get their room at once; beyond that, growth
+            // follows the bytes that arrive.
+            if length >= Self.ownedPayloadThreshold && length <= Self.reservableSize {
+                // The payload arrives over several reads: move what came so far to an array of
+                // its own, which the later reads fill directly.
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(length)
+                bytes.append(contentsOf: buffer[start...])
+                buffer.removeSubrange(start...)
+                owned = OwnedPayload(bytes: bytes, length: length)
+            } else if length <= Self.reservableSize {
+                buffer.reserveCapacity(start + length)
+            }
+            return nil
+        }
+        if let maskKey = header.maskKey { WebSocketMasking.apply(maskKey, to: &payload) }
+        return WebSocketFrame(
+            fin: header.fin, reservedBits: 0, opcode: header.opcode, maskKey: header.maskKey, payload: payload)
+    }
+
+    /// The header at the start of `bytes`, nil until it is whole; throws on the first rule it breaks.
+    private static func parseHeader(
+        _ bytes: UnsafeRawBufferPointer, peer: Peer, maxFrameSize: Int
+    ) throws(WebSocketProtocolError) -> Header? {
+        let available = bytes.count
         guard available >= 2 else { return nil }
-        let first = buffer[readIndex]
-        let second = buffer[readIndex + 1]
+        let first = bytes[0]
+        let second = bytes[1]
         let fin = first & 0x80 != 0
         let reservedBits = (first >> 4) & 0x7
         guard reservedBits == 0 else { throw .reservedBitsSet(reservedBits) }
@@ -69,13 +159,13 @@ public struct WebSocketFrameDecoder: Sendable {
         case 126:
             headerLength += 2
             guard available >= headerLength else { return nil }
-            payloadLength = UInt64(buffer[readIndex + 2]) << 8 | UInt64(buffer[readIndex + 3])
+            payloadLength = UInt64(bytes[2]) << 8 | UInt64(bytes[3])
             guard payloadLength >= 126 else { throw .nonMinimalLength }
         case 127:
             headerLength += 8
             guard available >= headerLength else { return nil }
             var length: UInt64 = 0
-            for offset in 2..<10 { length = length << 8 | UInt64(buffer[readIndex + offset]) }
+            for offset in 2..<10 { length = length << 8 | UInt64(bytes[offset]) }
             guard length & (1 << 63) == 0 else { throw .lengthTooLarge }
             guard length > 0xFFFF else { throw .nonMinimalLength }
             payloadLength = length
@@ -88,22 +178,12 @@ public struct WebSocketFrameDecoder: Sendable {
         var maskKey: WebSocketMaskKey?
         if masked {
             guard available >= headerLength + 4 else { return nil }
-            let at = readIndex + headerLength
-            maskKey = WebSocketMaskKey(buffer[at], buffer[at + 1], buffer[at + 2], buffer[at + 3])
+            maskKey = WebSocketMaskKey(
+                bytes[headerLength], bytes[headerLength + 1], bytes[headerLength + 2], bytes[headerLength + 3])
             headerLength += 4
         }
-        let length = Int(payloadLength)
-        guard available >= headerLength + length else {
-            // Grow once to the frame's size instead of doubling through a large payload (only for
-            // sizes an allocation can honour; beyond that, growth follows the bytes that arrive).
-            if length <= 1 << 28 { buffer.reserveCapacity(readIndex + headerLength + length) }
-            return nil
-        }
-        let start = readIndex + headerLength
-        var payload = Array(buffer[start..<start + length])
-        if let maskKey { WebSocketMasking.apply(maskKey, to: &payload) }
-        readIndex = start + length
-        return WebSocketFrame(fin: fin, reservedBits: 0, opcode: opcode, maskKey: maskKey, payload: payload)
+        return Header(
+            fin: fin, opcode: opcode, maskKey: maskKey, headerLength: headerLength, payloadLength: Int(payloadLength))
     }
 
     private mutating func compactIfUseful() {
