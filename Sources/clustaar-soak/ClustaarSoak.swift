@@ -57,8 +57,6 @@ struct ClustaarSoak: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // One line at a time, also into a file or a pipe: the minute reports show as they happen.
-        setvbuf(stdout, nil, _IOLBF, 0)
         let warmUpSeconds = warmUp ?? min(60, seconds / 5)
         let sandbox = try await ClustaarSandboxServer.start(host: "127.0.0.1", port: 0)
         let soak = Soak(sandbox: sandbox, transport: transport, pace: .milliseconds(pace))
@@ -67,7 +65,7 @@ struct ClustaarSoak: AsyncParsableCommand {
         let deadline = start.advanced(by: .seconds(seconds))
         let baselineAt = start.advanced(by: .seconds(warmUpSeconds))
 
-        print(
+        say(
             "soak: \(seconds) s on \(transport.rawValue), a reconnect every \(reconnectEvery) s, warm-up "
                 + "\(warmUpSeconds) s; allowance after warm-up: VmRSS +\(rssAllowanceKiB) KiB, fds +\(fdAllowance)")
         report("start", elapsed: .zero, soak: soak)
@@ -106,7 +104,7 @@ struct ClustaarSoak: AsyncParsableCommand {
         if let baseline {
             let rssGrowth = end.rssKiB - baseline.rssKiB
             let fdGrowth = end.openFiles - baseline.openFiles
-            print("soak: growth since the baseline: VmRSS \(signed(rssGrowth)) KiB, fds \(signed(fdGrowth))")
+            say("soak: growth since the baseline: VmRSS \(signed(rssGrowth)) KiB, fds \(signed(fdGrowth))")
             if rssGrowth > rssAllowanceKiB {
                 failures.append("VmRSS grew by \(rssGrowth) KiB (allowance \(rssAllowanceKiB) KiB)")
             }
@@ -114,9 +112,9 @@ struct ClustaarSoak: AsyncParsableCommand {
         }
         failures += soak.counters.withLock { $0.stalls(seconds: seconds, reconnectEvery: reconnectEvery) }
         if failures.isEmpty {
-            print("soak: PASS")
+            say("soak: PASS")
         } else {
-            for failure in failures { print("soak: FAIL: \(failure)") }
+            for failure in failures { say("soak: FAIL: \(failure)") }
             throw ExitCode.failure
         }
     }
@@ -125,13 +123,19 @@ struct ClustaarSoak: AsyncParsableCommand {
         let sample = sample ?? ResourceSample.now()
         let counts = soak.counters.withLock { $0 }
         let seconds = elapsed.components.seconds
-        print(
+        say(
             "soak \(label) t=\(seconds)s rss=\(sample.rssKiB)KiB fds=\(sample.openFiles) sent=\(counts.acknowledged) "
                 + "replies=\(counts.replies) failedSends=\(counts.failedSends) missingReplies=\(counts.missingReplies) "
                 + "reconnects=\(counts.forcedReconnects) services=\(counts.servicesOpened)")
     }
 
     private func signed(_ value: Int) -> String { value >= 0 ? "+\(value)" : "\(value)" }
+}
+
+/// Writes one line to standard output at once (unbuffered, also into a file or a pipe), so the
+/// minute reports show as they happen.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 /// VmRSS and the number of open file descriptors of this process, from /proc.
@@ -255,7 +259,7 @@ final class Soak: Sendable {
             await service.disconnect()
             replies.stop()
         } catch {
-            print("soak: the conversation could not start: \(error)")
+            say("soak: the conversation could not start: \(error)")
         }
     }
 
