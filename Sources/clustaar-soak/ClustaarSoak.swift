@@ -68,10 +68,14 @@ struct ClustaarSoak: AsyncParsableCommand {
         say(
             "soak: \(seconds) s on \(transport.rawValue), a reconnect every \(reconnectEvery) s, warm-up "
                 + "\(warmUpSeconds) s; allowance after warm-up: VmRSS +\(rssAllowanceKiB) KiB, fds +\(fdAllowance)")
-        report("start", elapsed: .zero, soak: soak)
+        let startSample = ResourceSample.now()
+        report("start", elapsed: .zero, sample: startSample, soak: soak)
 
-        let conversation = Task { await soak.converse(until: deadline) }
-        let churn = Task { await soak.churnServices(until: deadline) }
+        // The work goes on a little past the deadline, so the end figures are taken while it runs,
+        // like the baseline.
+        let workEnd = deadline.advanced(by: .seconds(3))
+        let conversation = Task { await soak.converse(until: workEnd) }
+        let churn = Task { await soak.churnServices(until: workEnd) }
 
         var baseline: ResourceSample?
         var nextReport = start.advanced(by: .seconds(60))
@@ -90,15 +94,19 @@ struct ClustaarSoak: AsyncParsableCommand {
                 nextReconnect = clock.now.advanced(by: .seconds(reconnectEvery))
             }
             if clock.now >= nextReport, clock.now < deadline {
-                report("minute", elapsed: start.duration(to: clock.now), soak: soak)
+                let sample = await soak.quiescentSample()
+                report("minute", elapsed: start.duration(to: clock.now), sample: sample, soak: soak)
                 nextReport = nextReport.advanced(by: .seconds(60))
             }
         }
-        await conversation.value
-        await churn.value
         let end = await soak.quiescentSample()
         report("end", elapsed: start.duration(to: clock.now), sample: end, soak: soak)
+        await conversation.value
+        await churn.value
         await soak.finish()
+        // Every service disconnected and the sandbox shut down: back to the start's descriptors.
+        let teardown = ResourceSample.now()
+        report("teardown", elapsed: start.duration(to: clock.now), sample: teardown, soak: soak)
 
         var failures: [String] = []
         if let baseline {
@@ -109,6 +117,11 @@ struct ClustaarSoak: AsyncParsableCommand {
                 failures.append("VmRSS grew by \(rssGrowth) KiB (allowance \(rssAllowanceKiB) KiB)")
             }
             if fdGrowth > fdAllowance { failures.append("open fds grew by \(fdGrowth) (allowance \(fdAllowance))") }
+        }
+        if teardown.openFiles > startSample.openFiles + fdAllowance {
+            failures.append(
+                "\(teardown.openFiles) fds open after teardown, \(startSample.openFiles) at the start "
+                    + "(allowance \(fdAllowance))")
         }
         failures += soak.counters.withLock { $0.stalls(seconds: seconds, reconnectEvery: reconnectEvery) }
         if failures.isEmpty {
