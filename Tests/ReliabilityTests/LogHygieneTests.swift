@@ -129,6 +129,9 @@ import TransportPOSIX
         configuration.logger = logs.logger(label: "clustaar.sdk.test")
         configuration.reconnectPolicy = PhoenixReconnectPolicy(delays: [.milliseconds(20)])
         configuration.rejoinDelays = [.milliseconds(20)]
+        // Generous: a loaded machine (or ThreadSanitizer) must not turn a slow ack into a failure.
+        configuration.joinTimeout = .seconds(60)
+        configuration.pushTimeout = .seconds(60)
         let service = try ClustaarWebChatService(
             environment: sandbox.url, transport: kind.transport, configuration: configuration)
         try await service.connect()
