@@ -41,8 +41,8 @@ import TransportPOSIX
     }
 
     #if TSAN
-        // Under ThreadSanitizer everything runs 5-15 times slower; the full load would starve the
-        // other suites running beside it. The same shape, smaller, still exercises every path.
+        // Under ThreadSanitizer everything runs 5-15 times slower and the full load would take
+        // minutes (10 s for this one). The same shape, smaller, still exercises every path.
         static let loads: [Load] = [
             Load(transport: .posix, services: 10, channels: 10, messages: 2),
             Load(transport: .lws, services: 4, channels: 10, messages: 2),
