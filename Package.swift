@@ -119,7 +119,7 @@ let package = Package(
             dependencies: [
                 "ClustaarSDK", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX", "TransportLWS",
                 "TransportCore", "PhoenixProtocol", "ClustaarModels", logging,
-            ]
+            ] + nio
         ),
     ]
 )

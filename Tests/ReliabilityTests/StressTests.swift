@@ -1,6 +1,7 @@
 import ClustaarSDK
 import ClustaarSandbox
 import Foundation
+import NIOPosix
 import PhoenixProtocol
 import Testing
 import TransportLWS
@@ -57,7 +58,10 @@ import TransportPOSIX
 
     @Test(arguments: loads)
     func everyReplyOfEveryChannelArrivesOnceOnItsOwnChannel(load: Load) async throws {
-        let sandbox = try await ClustaarSandboxServer.start(host: "127.0.0.1", port: 0)
+        // Its own event loop, not NIO's shared singleton: the other suites' sandboxes, running in
+        // the same process at the same time, must not queue behind these 1000 channels.
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let sandbox = try await ClustaarSandboxServer.start(host: "127.0.0.1", port: 0, eventLoopGroup: loop)
         var services: [ClustaarWebChatService] = []
         for _ in 0..<load.services {
             var configuration = ClustaarWebChatService.Configuration()
@@ -102,6 +106,7 @@ import TransportPOSIX
 
         for service in services { await service.disconnect() }
         await sandbox.shutdown()
+        try await loop.shutdownGracefully()
     }
 
     static func text(_ interlocutorID: String, _ number: Int) -> String { "\(interlocutorID) message \(number)" }
