@@ -38,7 +38,7 @@ struct ClustaarSoak: AsyncParsableCommand {
     @Option(help: "Seconds of warm-up before the baseline is taken (default: a fifth of the run, at most 60).")
     var warmUp: Int?
 
-    @Option(help: "How much VmRSS may grow past the baseline, in KiB.")
+    @Option(name: .customLong("rss-allowance-kib"), help: "How much VmRSS may grow past the baseline, in KiB.")
     var rssAllowanceKiB: Int = 16 * 1024
 
     @Option(help: "How many open file descriptors may be added to the baseline.")
