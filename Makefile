@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebsockets-dev pkg-config
 
-.PHONY: all deps build test lint format demo venv bench
+.PHONY: all deps build test test-tsan soak lint format demo venv bench
 
 all: build
 
@@ -26,6 +26,28 @@ test: deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) lint
+
+# Every test under ThreadSanitizer, in a scratch path of its own (switching sanitizers in .build
+# would rebuild everything). -DTSAN makes `Locked` use NSLock: TSan cannot see a contended
+# Mutex's futex and reports false races (TOOLCHAIN.md section 2).
+# Tests/tsan-suppressions.txt lists the known false positives, each with its reason. Tests run
+# one at a time: TSan slows everything 5-15 times, and all suites at once on 2 cores exceed the
+# per-test time limits; each test's own threads and tasks are still checked.
+TSAN_SCRATCH ?= .build-tsan
+test-tsan: deps venv
+	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt $(TSAN_OPTIONS)" \
+	  $(SWIFT) test --sanitize=thread --scratch-path $(TSAN_SCRATCH) -Xswiftc -DTSAN --no-parallel
+
+# A bounded soak: a conversation with forced reconnects against the in-process sandbox, for
+# SOAK_SECONDS (default 10 minutes). It prints VmRSS and open fds at the start, every minute and
+# at the end, and fails if they grew past its allowance after the warm-up. SOAK_ARGS adds
+# options (`--transport lws`, `--reconnect-every 5`...; see `clustaar-soak --help`).
+SOAK_SECONDS ?= 600
+SOAK_ARGS ?=
+SOAK_SCRATCH ?= .build
+soak: deps
+	$(SWIFT) build --scratch-path $(SOAK_SCRATCH) --product clustaar-soak
+	"$$($(SWIFT) build --scratch-path $(SOAK_SCRATCH) --show-bin-path)/clustaar-soak" --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift

@@ -80,6 +80,14 @@ let package = Package(
             dependencies: ["ClustaarSDK", "ClustaarSandbox", "TransportPOSIX", "TransportLWS", argumentParser]
         ),
         .executableTarget(name: "clustaar-sandbox", dependencies: ["ClustaarSandbox", argumentParser]),
+        // `make soak`: a bounded run against the in-process sandbox that checks memory and fds.
+        .executableTarget(
+            name: "clustaar-soak",
+            dependencies: [
+                "ClustaarSDK", "ClustaarSandbox", "PhoenixProtocol", "TransportCore", "TransportPOSIX", "TransportLWS",
+                argumentParser,
+            ]
+        ),
         // Drives the Autobahn fuzzingserver with a transport (a manual conformance check).
         .executableTarget(
             name: "ws-conformance-client",
@@ -121,6 +129,14 @@ let package = Package(
         .testTarget(
             name: "ClustaarSandboxTests",
             dependencies: ["ClustaarSandbox", "ClustaarTestSupport", "PhoenixProtocol"] + nio
+        ),
+        // Load, concurrency and log-hygiene tests over the sandbox (part of `make test`).
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "ClustaarSDK", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX", "TransportLWS",
+                "TransportCore", "PhoenixProtocol", "ClustaarModels", logging,
+            ] + nio
         ),
     ]
 )

@@ -72,7 +72,7 @@ public final class InMemoryServerConnection: Sendable {
     fileprivate let clientInbound: WebSocketInbound
 
     private enum Phase {
-        case pending(waiter: CheckedContinuation<InMemoryClientConnection, any Error>?)
+        case pending(waiter: CheckedContinuation<String?, any Error>?)
         case accepted(subprotocol: String?)
         case rejected(TransportError)
         case closed
@@ -93,17 +93,17 @@ public final class InMemoryServerConnection: Sendable {
 
     /// Completes the handshake; the client's `withConnection` proceeds.
     public func accept(subprotocol: String? = nil) {
-        let waiter = phase.withLock { phase -> CheckedContinuation<InMemoryClientConnection, any Error>? in
+        let waiter = phase.withLock { phase -> CheckedContinuation<String?, any Error>? in
             guard case .pending(let waiter) = phase else { return nil }
             phase = .accepted(subprotocol: subprotocol)
             return waiter
         }
-        waiter?.resume(returning: InMemoryClientConnection(server: self, subprotocol: subprotocol))
+        waiter?.resume(returning: subprotocol)
     }
 
     /// Fails the attempt: the client's `withConnection` throws `error`.
     public func reject(_ error: TransportError) {
-        let waiter = phase.withLock { phase -> CheckedContinuation<InMemoryClientConnection, any Error>? in
+        let waiter = phase.withLock { phase -> CheckedContinuation<String?, any Error>? in
             guard case .pending(let waiter) = phase else { return nil }
             phase = .rejected(error)
             return waiter
@@ -171,6 +171,14 @@ public final class InMemoryServerConnection: Sendable {
     }
 
     fileprivate func waitForAcceptance() async throws -> InMemoryClientConnection {
+        // The client side is made here, on the connecting task, not by whoever accepts: handing an
+        // object over through a continuation is a path ThreadSanitizer does not see as ordered
+        // (swiftlang/swift#57803), and it reported the object's fields as racing.
+        let subprotocol = try await acceptedSubprotocol()
+        return InMemoryClientConnection(server: self, subprotocol: subprotocol)
+    }
+
+    private func acceptedSubprotocol() async throws -> String? {
         try await withCheckedThrowingContinuation { continuation in
             let immediate = phase.withLock { phase -> Result<String?, TransportError>? in
                 switch phase {
@@ -185,7 +193,7 @@ public final class InMemoryServerConnection: Sendable {
             switch immediate {
             case .none: break
             case .success(let subprotocol):
-                continuation.resume(returning: InMemoryClientConnection(server: self, subprotocol: subprotocol))
+                continuation.resume(returning: subprotocol)
             case .failure(let error): continuation.resume(throwing: error)
             }
         }

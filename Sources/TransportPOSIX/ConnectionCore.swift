@@ -165,12 +165,7 @@ final class ConnectionCore: Sendable {
         let immediate = shared.withLock { shared -> TransportError?? in
             if let error = shared.sendingClosed { return .some(error) }
             guard shared.sendWaiters.isEmpty, shared.queuedBytes <= limit else { return nil }
-            shared.pendingFrames.append(frame)
-            shared.queuedBytes += frame.count
-            if !shared.exited && !shared.wakeupPending {
-                shared.wakeupPending = true
-                wakeup.signal()
-            }
+            queue(frame, in: &shared)
             return .some(nil)
         }
         switch immediate {
@@ -186,13 +181,19 @@ final class ConnectionCore: Sendable {
         do {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let failure = shared.withLock { shared -> TransportError? in
-                        if let error = shared.sendingClosed { return error }
-                        if Task.isCancelled { return TransportError(.cancelled, "send was cancelled") }
+                    let now = shared.withLock { shared -> Result<Void, TransportError>? in
+                        if let error = shared.sendingClosed { return .failure(error) }
+                        if Task.isCancelled { return .failure(TransportError(.cancelled, "send was cancelled")) }
+                        // Checked again under this lock: the I/O thread may have drained the queue
+                        // since the first look, and then no one would ever wake this waiter.
+                        if shared.sendWaiters.isEmpty, shared.queuedBytes <= limit {
+                            queue(frame, in: &shared)
+                            return .success(())
+                        }
                         shared.sendWaiters.append(SendWaiter(id: id, frame: frame, continuation: continuation))
                         return nil
                     }
-                    if let failure { continuation.resume(throwing: failure) }
+                    if let now { continuation.resume(with: now.mapError { $0 as any Error }) }
                 }
             } onCancel: {
                 let waiter = shared.withLock { shared -> SendWaiter? in
@@ -205,6 +206,16 @@ final class ConnectionCore: Sendable {
             throw error
         } catch {
             throw TransportError(.cancelled, "\(error)")
+        }
+    }
+
+    /// Hands `frame` to the I/O thread (called with the lock held) and wakes it.
+    private func queue(_ frame: [UInt8], in shared: inout Shared) {
+        shared.pendingFrames.append(frame)
+        shared.queuedBytes += frame.count
+        if !shared.exited && !shared.wakeupPending {
+            shared.wakeupPending = true
+            wakeup.signal()
         }
     }
 

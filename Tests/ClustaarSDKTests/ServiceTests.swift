@@ -18,11 +18,22 @@ import Testing
     }
 
     @Test func theAuthTokenGoesInSubprotocolsNeverInTheURL() async throws {
-        let harness = try Harness { $0.authToken = "s3cr3t" }
+        let harness = try Harness {
+            $0.authToken = "s3cr3t"
+            $0.params = [PhoenixURLParameter("client", "ios")]
+            $0.headers = [HTTPHeader("x-app", "demo")]
+        }
         try await harness.service.connect()
         let request = try #require(harness.transport.requests.first)
         #expect(request.subprotocols == ["phoenix", "base64url.bearer.phx.czNjcjN0"])
-        #expect(!request.url.absoluteString.contains("s3cr3t"))
+        #expect(request.url.absoluteString == "wss://sockets.example.test/socket/websocket?client=ios&vsn=2.0.0")
+        // Nor in a header of its own (the wire-level check is in ReliabilityTests' AuthTokenWireTests).
+        #expect(request.headers == [HTTPHeader("x-app", "demo")])
+        // And every reconnect offers it the same way.
+        await harness.dropAndReconnect()
+        await harness.eventually { harness.transport.requests.count == 2 }
+        #expect(harness.transport.requests.map(\.subprotocols) == Array(repeating: request.subprotocols, count: 2))
+        #expect(harness.transport.requests.map(\.url) == [request.url, request.url])
     }
 
     @Test func aRefusedFirstConnectThrowsAndStaysDisconnected() async throws {
