@@ -116,13 +116,6 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "ReliabilityTests",
-            dependencies: [
-                "ClustaarSDK", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX", "TransportLWS",
-                "TransportCore", "PhoenixProtocol", "ClustaarModels",
-            ]
-        ),
-        .testTarget(
             name: "ClustaarTestSupportTests",
             dependencies: ["ClustaarTestSupport", "PhoenixProtocol", "TransportCore", "TransportConformance"]
         ),
