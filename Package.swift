@@ -102,6 +102,16 @@ let package = Package(
             dependencies: ["ClustaarTestSupport", "PhoenixProtocol", "TransportCore", "TransportConformance"]
         ),
         .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "ClustaarSDK", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX", "TransportLWS",
+                "TransportCore", "PhoenixProtocol", "ClustaarModels",
+                // The hostile-server tests: the Python loopback server's launcher, and a log
+                // handler that records what the SDK drops.
+                "TransportConformance", logging,
+            ]
+        ),
+        .testTarget(
             name: "ClustaarSandboxTests",
             dependencies: ["ClustaarSandbox", "ClustaarTestSupport", "PhoenixProtocol"] + nio
         ),
