@@ -6,6 +6,8 @@
 # CORPUS_DIR/<target> grows across runs; CORPUS_DIR/seeds/<target> holds the generated seeds;
 # a crashing input lands in ARTIFACTS_DIR/<target>/crash-<sha1> (replay it by passing the file to
 # the target's binary). FUZZ_ARGS adds libFuzzer options (e.g. FUZZ_ARGS=-jobs=2).
+# FUZZ_TIMEOUT (seconds, default 120) is libFuzzer's per-input limit: wall-clock time, so it is
+# generous; under `nice` on a busy machine a 1 ms input was seen to wait 11 s for the CPU.
 set -u
 seconds=$1 build=$2 corpus=$3 artifacts=$4
 shift 4
@@ -20,7 +22,7 @@ for target in "$@"; do
     log="$artifacts/$target/last-run.log"
     before=$(ls "$artifacts/$target" | grep -c -E '^(crash|leak|timeout|oom)-' || true)
     echo "== $target: ${seconds}s"
-    "$build/$target" "$corpus/$target" $seeds -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    "$build/$target" "$corpus/$target" $seeds -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-120}" -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$artifacts/$target/" ${FUZZ_ARGS:-} >"$log" 2>&1
     code=$?
     after=$(ls "$artifacts/$target" | grep -c -E '^(crash|leak|timeout|oom)-' || true)
