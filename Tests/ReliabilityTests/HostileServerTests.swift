@@ -116,9 +116,10 @@ struct HostileServerTests {
             let sent = try #require(status.sent)
             #expect(sent < 50_000_000)
             if let before = residentBefore, let after = residentSetSize() {
-                // Many times the 4 MiB (or header-only) the client may hold, far below 100 MB,
-                // and loose because other suites allocate in this process at the same time.
-                #expect(after - before < 64 << 20)
+                // Holding the message would add at least its 100 MB. Measured: +1 to +6 MB with
+                // this suite alone, up to +43 MB while every suite of the package runs in this
+                // process at once, so the bound is the message size, not a tight figure.
+                #expect(after - before < 100_000_000)
                 print("hostile \(hostile.name) over \(kind): server sent \(sent) B; VmRSS \(before) -> \(after) B")
             }
         }
