@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebsockets-dev pkg-config
 
-.PHONY: all deps build test test-tsan soak lint format demo venv bench
+.PHONY: all deps build test test-tsan soak lint format demo venv bench fuzz
 
 all: build
 
@@ -73,3 +73,23 @@ venv: .venv/installed
 # says how to read the results. BENCH_ARGS narrows it, e.g. BENCH_ARGS="--target FrameCodec".
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress $(BENCH_ARGS)
+
+# Fuzzing (Fuzz/, a package of its own): builds every libFuzzer target with AddressSanitizer, makes
+# seed corpora from the shared fixtures, runs each target for FUZZ_SECONDS, prints executions,
+# corpus size and crashes per target, and fails on a crash (inputs in Fuzz/artifacts/<target>/).
+FUZZ_SECONDS ?= 60
+FUZZ_SHARED ?= ../shared
+FUZZ_BUILD_FLAGS := -Xswiftc -sanitize=fuzzer,address
+FUZZ_TARGETS := FuzzFrameDecoder FuzzHandshakeResponse FuzzPhoenixJSONv1 FuzzPhoenixJSONv2 \
+	FuzzPhoenixBinaryV2 FuzzBotReply FuzzSocketMachine
+fuzz: deps
+	@mkdir -p Fuzz/artifacts
+	@echo "building the fuzz targets (log: Fuzz/artifacts/build.log)"
+	@cd Fuzz && $(SWIFT) build -c debug $(FUZZ_BUILD_FLAGS) >artifacts/build.log 2>&1 \
+	  || { grep -v "Cannot export local symbol" artifacts/build.log; exit 1; }
+	@if [ -d "$(FUZZ_SHARED)/fixtures" ]; then \
+	  python3 Fuzz/Scripts/make_corpora.py "$(FUZZ_SHARED)" Fuzz/corpus/seeds; \
+	else echo "no $(FUZZ_SHARED)/fixtures: fuzzing from Fuzz/Seeds only"; fi
+	@mkdir -p Fuzz/corpus/seeds && cp -R Fuzz/Seeds/. Fuzz/corpus/seeds/
+	Fuzz/Scripts/run_fuzz.sh $(FUZZ_SECONDS) "$$(cd Fuzz && $(SWIFT) build -c debug $(FUZZ_BUILD_FLAGS) --show-bin-path)" \
+	  Fuzz/corpus Fuzz/artifacts $(FUZZ_TARGETS)

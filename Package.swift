@@ -123,12 +123,13 @@ let package = Package(
             name: "ClustaarSandboxTests",
             dependencies: ["ClustaarSandbox", "ClustaarTestSupport", "PhoenixProtocol"] + nio
         ),
-        // Load, concurrency and log-hygiene tests over the sandbox (part of `make test`).
+        // Fault injection, hostile servers, load, concurrency and log hygiene (part of `make test`).
+        // TransportConformance starts the Python loopback server the hostile-server tests use.
         .testTarget(
             name: "ReliabilityTests",
             dependencies: [
                 "ClustaarSDK", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX", "TransportLWS",
-                "TransportCore", "PhoenixProtocol", "ClustaarModels", logging,
+                "TransportCore", "PhoenixProtocol", "ClustaarModels", "TransportConformance", logging,
             ] + nio
         ),
     ]

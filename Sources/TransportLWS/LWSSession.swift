@@ -79,6 +79,11 @@ final class LWSSession: @unchecked Sendable {
     /// Whether this connection's TLS handshake counts in `LWSTLSGate`.
     var holdsTLSHandshake = false
     var killRequested = false
+    /// The close we owe the server after refusing one of its messages (too big, bad UTF-8). It is
+    /// sent from the next writeable callback: closing from inside the receive callback (returning
+    /// -1 there) made lws 4.1.6 write past its buffer when more of a large frame was already read
+    /// (a segfault found by the hostile-server tests, Tests/ReliabilityTests).
+    var refusalClose: (status: UInt16, reason: String)?
     /// The WebSocket protocol done by us over a raw lws socket; nil on the libwebsockets path.
     var rawFraming: LWSRawFraming?
 
@@ -571,7 +576,8 @@ final class LWSSession: @unchecked Sendable {
     }
 
     func receive(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
-        guard !peerCloseDelivered else { return 0 }
+        // After a refusal, what lws still hands over is dropped until our close goes out.
+        guard !peerCloseDelivered, refusalClose == nil else { return 0 }
         let chunk = UnsafeRawBufferPointer(start: length > 0 ? input : nil, count: length > 0 ? length : 0)
         let outcome = assembler.receive(
             chunk,
@@ -590,10 +596,10 @@ final class LWSSession: @unchecked Sendable {
             }
             return 0
         case .tooBig(let reason):
-            return failLocally(
+            return refuseMessage(
                 wsi, TransportError(.messageTooBig, reason), closeStatus: 1009, reason: "message too big")
         case .invalidUTF8:
-            return failLocally(
+            return refuseMessage(
                 wsi,
                 TransportError(.protocolViolation, "a text message was not valid UTF-8"),
                 closeStatus: 1007,
@@ -602,7 +608,8 @@ final class LWSSession: @unchecked Sendable {
         }
     }
 
-    /// Ends the inbound sequence with `error` and lets lws send our close frame.
+    /// Ends the inbound sequence with `error` and lets lws send our close frame (from the peer's
+    /// close callback, where lws is closing anyway).
     func failLocally(_ wsi: OpaquePointer, _ error: TransportError, closeStatus: UInt16, reason: String)
         -> Int32
     {
@@ -612,6 +619,20 @@ final class LWSSession: @unchecked Sendable {
         var reasonBytes = Array(reason.utf8)
         lws_close_reason(wsi, lws_close_status(rawValue: UInt32(closeStatus)), &reasonBytes, reasonBytes.count)
         return -1
+    }
+
+    /// A message refused while receiving: ends the inbound sequence with `error`, stops reading,
+    /// and asks for a writeable callback, where our close frame goes out (see `refusalClose`).
+    func refuseMessage(_ wsi: OpaquePointer, _ error: TransportError, closeStatus: UInt16, reason: String)
+        -> Int32
+    {
+        pendingFailure = pendingFailure ?? error
+        producer.finish(throwing: error)
+        markClosed()
+        refusalClose = (closeStatus, reason)
+        lws_rx_flow_control(wsi, 0)
+        lws_callback_on_writable(wsi)
+        return 0
     }
 
     func peerInitiatedClose(_ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
@@ -651,6 +672,12 @@ final class LWSSession: @unchecked Sendable {
     }
 
     func writeable(_ wsi: OpaquePointer) -> Int32 {
+        if let refusal = refusalClose {
+            // lws writes the close frame with this code and reason, then closes (TOOLCHAIN §1).
+            var reasonBytes = Array(refusal.reason.utf8)
+            lws_close_reason(wsi, lws_close_status(rawValue: UInt32(refusal.status)), &reasonBytes, reasonBytes.count)
+            return -1
+        }
         guard !closeFrameSent, !peerCloseDelivered else { return 0 }
         if lws_send_pipe_choked(wsi) != 0 {
             lws_callback_on_writable(wsi)

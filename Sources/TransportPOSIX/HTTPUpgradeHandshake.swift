@@ -201,17 +201,20 @@ package struct HTTPResponseParser: Sendable {
             if buffer[index] == 0x0D && buffer[index + 1] == 0x0A && buffer[index + 2] == 0x0D
                 && buffer[index + 3] == 0x0A
             {
+                // The same limit as below, whether the head came in one read or in many.
+                guard index + 4 <= Self.maxHeadSize else { throw Self.headTooLarge }
                 let head = try Self.parse(buffer[..<index])
                 return (head, Array(buffer[(index + 4)...]))
             }
             index += 1
         }
         scanFrom = buffer.count
-        guard buffer.count <= Self.maxHeadSize else {
-            throw TransportError(.handshakeInvalid, "the server's answer head exceeds \(Self.maxHeadSize) bytes")
-        }
+        guard buffer.count <= Self.maxHeadSize else { throw Self.headTooLarge }
         return nil
     }
+
+    static let headTooLarge = TransportError(
+        .handshakeInvalid, "the server's answer head exceeds \(maxHeadSize) bytes")
 
     static func parse(_ bytes: ArraySlice<UInt8>) throws(TransportError) -> HTTPResponseHead {
         let text = String(decoding: bytes, as: UTF8.self)

@@ -13,6 +13,9 @@ outlives the test process).
   /fragmented-with-ping, /ping-burst?count=, /no-status-close, /ignore-close,
   /invalid-close-code?code=, /record-close, and /report?of= which tells what the client sent on
   an earlier connection that carried the same ?id= (its close code and reason, its pongs).
+- "raw" also plays a hostile Phoenix server for the SDK at /hostile/<case>/websocket?id=
+  (see `hostile_session`): it answers joins, heartbeats and pushes like Phoenix (JSON v2), and
+  on the first connection of an id, right after the join reply, sends what <case> names.
 """
 import asyncio
 import base64
@@ -129,6 +132,127 @@ async def until_close(reader, report: dict):
             return payload
 
 
+# ---- a hostile Phoenix server (JSON v2) for the SDK's reliability tests ------------------
+
+# Sent on the first connection of an id, after the join reply. "In-band" cases leave the
+# connection usable: a valid bot_reply follows them. The others must make the client close
+# (1007 or 1009); the server then records the close and the bytes it had sent.
+HOSTILE_IN_BAND = {
+    "malformed-json": lambda topic, join_ref: [frame(0x1, b'["' + join_ref + b'",null,"' + topic + b'","bot_reply",{"ful')],
+    "binary-past-end": lambda topic, join_ref: [frame(0x2, bytes.fromhex("0005050a3132"))],
+    "unknown-event": lambda topic, join_ref: [push_frame(join_ref, topic, b"mystery_event", b'{"x":1}')],
+    "unknown-ref": lambda topic, join_ref: [
+        frame(0x1, b'["' + join_ref + b'","999","' + topic + b'","phx_reply",{"status":"ok","response":{}}]')
+    ],
+}
+HOSTILE_CLOSING = {"invalid-utf8", "oversized", "announce-100mb", "stream-100mb"}
+HUNDRED_MB = 100 * 1000 * 1000
+connection_counts: dict[str, int] = {}
+# Set when the first connection of a closing case has recorded how it ended: a reconnect can
+# be served before that connection's handler has read the client's close frame.
+first_connection_done: dict[str, asyncio.Event] = {}
+
+
+def push_frame(join_ref: bytes, topic: bytes, event: bytes, payload: bytes) -> bytes:
+    return frame(0x1, b'["' + join_ref + b'",null,"' + topic + b'","' + event + b'",' + payload + b"]")
+
+
+def bot_text(join_ref: bytes, topic: bytes, text: str) -> bytes:
+    body = {"fulfillment": {"actions": [{"type": "send_text_action", "alternatives": [text]}]}}
+    return push_frame(join_ref, topic, b"bot_reply", json.dumps(body).encode())
+
+
+async def hostile_stream(writer, closed: asyncio.Event, chunks, report: dict):
+    """Writes the chunks until the client's close frame arrives, counting in report["sent"]
+    the bytes handed to the socket (kept up to date: the client may reconnect before the
+    write that fails returns)."""
+    report["sent"] = 0
+    for chunk in chunks:
+        if closed.is_set():
+            break
+        report["sent"] += len(chunk)
+        writer.write(chunk)
+        await writer.drain()
+
+
+def hostile_chunks(case: str):
+    if case == "invalid-utf8":
+        yield frame(0x1, b'["1",null,"t","bot_reply",{"text":"\xed\xa0\x80"}]')
+    elif case == "oversized":  # one 100 KiB frame; the tests allow 64 KiB
+        yield frame(0x1, b"a" * (100 << 10))
+    elif case == "announce-100mb":  # a header announcing 100 MB, then its payload streamed
+        yield bytes([0x82, 127]) + struct.pack("!Q", HUNDRED_MB)
+        for _ in range(HUNDRED_MB // (256 << 10)):
+            yield bytes(256 << 10)
+    elif case == "stream-100mb":  # one 100 MB message in 256 KiB fragments
+        count = HUNDRED_MB // (256 << 10)
+        for index in range(count):
+            yield frame(0x2 if index == 0 else 0x0, bytes(256 << 10), fin=index == count - 1)
+
+
+async def hostile_session(reader, writer, case: str, query: dict):
+    """One connection of the hostile Phoenix server."""
+    key = query.get("id", "") + "/" + case
+    connection_counts[key] = connection_counts.get(key, 0) + 1
+    number = connection_counts[key]
+    report = reports.setdefault(key, {})
+    done = first_connection_done.setdefault(key, asyncio.Event())
+    try:
+        await hostile_connection(reader, writer, case, number, report, done)
+    finally:
+        if number == 1:
+            done.set()
+
+
+async def hostile_connection(reader, writer, case: str, number: int, report: dict, done: asyncio.Event):
+    while True:
+        opcode, payload, _ = await read_frame(reader)
+        if opcode == 0x8:
+            writer.write(frame(0x8, payload[:2]))
+            await writer.drain()
+            return
+        if opcode != 0x1:
+            continue
+        join_ref, ref, topic, event, _ = json.loads(payload)
+        reply = {"status": "ok", "response": {}}
+        if event == "phx_join":
+            reply["response"] = {"control": False}
+        writer.write(frame(0x1, json.dumps([join_ref, ref, topic, "phx_reply", reply]).encode()))
+        if topic == "phoenix":
+            continue
+        join_ref_bytes, topic_bytes = (join_ref or "").encode(), topic.encode()
+        if event == "phx_join" and number == 1 and case in HOSTILE_IN_BAND:
+            for chunk in HOSTILE_IN_BAND[case](topic_bytes, join_ref_bytes):
+                writer.write(chunk)
+            writer.write(bot_text(join_ref_bytes, topic_bytes, "after " + case))
+        elif event == "phx_join" and number == 1 and case in HOSTILE_CLOSING:
+            await writer.drain()
+            closed = asyncio.Event()
+
+            async def read_until_close():
+                await until_close(reader, report)
+                closed.set()
+
+            reading = asyncio.create_task(read_until_close())
+            try:
+                await hostile_stream(writer, closed, hostile_chunks(case), report)
+                await asyncio.wait_for(reading, timeout=30)
+            finally:
+                reading.cancel()
+            if case != "announce-100mb":  # that one stops mid-frame: no room for a close frame
+                writer.write(frame(0x8, struct.pack("!H", report.get("close_code") or 1000)))
+            await writer.drain()
+            return
+        elif event == "phx_join":
+            if case in HOSTILE_CLOSING:
+                await asyncio.wait_for(done.wait(), timeout=30)
+            status = {"connection": number, "last_close": report.get("close_code"), "sent": report.get("sent")}
+            writer.write(bot_text(join_ref_bytes, topic_bytes, json.dumps(status)))
+        else:
+            writer.write(bot_text(join_ref_bytes, topic_bytes, json.dumps({"connection": number, "event": event})))
+        await writer.drain()
+
+
 async def raw_handler(reader, writer):
     try:
         head = await reader.readuntil(b"\r\n\r\n")
@@ -152,7 +276,10 @@ async def raw_handler(reader, writer):
             answer += "Sec-WebSocket-Protocol: not-offered\r\n"
         writer.write((answer + "\r\n").encode())
         report = reports.setdefault(query.get("id", ""), {})
-        if route == "/drop":
+        if route.startswith("/hostile/"):
+            await writer.drain()
+            await hostile_session(reader, writer, route.split("/")[2], query)
+        elif route == "/drop":
             await writer.drain()
         elif route == "/mid-frame":
             writer.write(bytes([0x82, 100]) + bytes(10))
