@@ -80,6 +80,11 @@ public final class ClustaarWebChatService: Sendable {
     /// Each access is a new subscription; any number may run at once.
     public var connectionStates: AsyncStream<ConnectionState> { core.states.subscribe() }
 
+    /// Frames from the server that were not Phoenix messages (malformed JSON, binary lengths past
+    /// the end...), each with the reason. Each was dropped; the socket and its channels go on.
+    /// Payloads of Clustaar events that do not decode go to each channel's `errors` instead.
+    public var droppedFrames: AsyncStream<PhoenixCodingError> { core.droppedFrames.subscribe() }
+
     /// The channel of one interlocutor (topic `interlocutor:<interlocutorID>`). Nothing is sent
     /// until `join()`.
     ///

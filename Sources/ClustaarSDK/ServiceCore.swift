@@ -19,6 +19,7 @@ actor ServiceCore {
     private var machine: PhoenixSocketStateMachine
 
     let states = Broadcast<ConnectionState>()
+    let droppedFrames = Broadcast<PhoenixCodingError>()
 
     // The transport connection.
     private var generation = 0
@@ -110,6 +111,7 @@ actor ServiceCore {
         await disconnect()
         timerTask?.cancel()
         states.finish()
+        droppedFrames.finish()
         for sink in sinks.values { sink.end() }
         sinks = [:]
     }
@@ -271,6 +273,7 @@ actor ServiceCore {
             sinks[topic]?.deliver(event: event, payload: payload)
         case .decodeFailed(let error):
             logger.warning("undecodable frame dropped", metadata: ["error": "\(error)"])
+            droppedFrames.send(error)
         }
     }
 
