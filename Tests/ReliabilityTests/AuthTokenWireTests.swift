@@ -14,16 +14,6 @@ import TransportPOSIX
 @Suite(.timeLimit(.minutes(1))) struct AuthTokenWireTests {
     static let authToken = "AUTHTOKEN-on-the-wire-93b1"
 
-    enum TransportKind: String, CaseIterable, Sendable {
-        case posix, lws
-        var transport: any Transport {
-            switch self {
-            case .posix: POSIXTransport()
-            case .lws: LWSTransport()
-            }
-        }
-    }
-
     @Test(arguments: TransportKind.allCases)
     func theUpgradeRequestCarriesTheAuthTokenOnlyAsASubprotocol(kind: TransportKind) async throws {
         let listener = try RequestHeadCapture()

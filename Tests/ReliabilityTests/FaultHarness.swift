@@ -7,20 +7,6 @@ import Testing
 import TransportLWS
 import TransportPOSIX
 
-/// The transports every fault scenario runs over.
-enum FaultTransportKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case posix, lws
-
-    var transport: any Transport {
-        switch self {
-        case .posix: POSIXTransport()
-        case .lws: LWSTransport()
-        }
-    }
-
-    var testDescription: String { rawValue }
-}
-
 /// SDK → FaultProxy → ClustaarSandboxServer on loopback, JSON v2.
 struct FaultSetup {
     static let botID = "5c8a1f0e9d3b2a0012c4e5f6"
@@ -34,7 +20,7 @@ struct FaultSetup {
 
     /// Reconnects after 10 ms unless `configure` says otherwise.
     init(
-        _ kind: FaultTransportKind,
+        _ kind: TransportKind,
         configure: (inout ClustaarWebChatService.Configuration) -> Void = { _ in }
     ) async throws {
         sandbox = try await ClustaarSandboxServer.start(host: "127.0.0.1", port: 0)

@@ -13,8 +13,8 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2))) struct FaultScenarioTests {
     /// The sandbox restarts under a joined channel: the socket closes with 1012, reconnects
     /// through the proxy, the channel rejoins and the conversation goes on.
-    @Test(arguments: FaultTransportKind.allCases)
-    func serverRestartMidConversation(kind: FaultTransportKind) async throws {
+    @Test(arguments: TransportKind.allCases)
+    func serverRestartMidConversation(kind: TransportKind) async throws {
         let setup = try await FaultSetup(kind)
         try await setup.joined()
         var replies = setup.channel.botReplies.makeAsyncIterator()
@@ -56,8 +56,8 @@ import Testing
     /// can notice, and does: the client sends exactly one heartbeat that goes unanswered, then
     /// gives up when the next one is due (within two intervals of the link going silent),
     /// reconnects through the healed proxy, and the channel rejoins.
-    @Test(arguments: FaultTransportKind.allCases)
-    func halfOpenConnectionIsNoticedByTheHeartbeat(kind: FaultTransportKind) async throws {
+    @Test(arguments: TransportKind.allCases)
+    func halfOpenConnectionIsNoticedByTheHeartbeat(kind: TransportKind) async throws {
         let heartbeatTimeout = ConnectionState.error(TransportError(.connectionLost, "heartbeat timeout"))
         let setup = try await FaultSetup(kind) { configuration in
             configuration.heartbeatInterval = .milliseconds(200)
@@ -117,8 +117,8 @@ import Testing
     /// A slow server: its acknowledgement comes after the push timeout. `sendReply` throws
     /// `.replyTimedOut` once; the late ack is ignored (the connection stays, nothing else is
     /// reported) and the next `sendReply` works.
-    @Test(arguments: FaultTransportKind.allCases)
-    func slowServerTimesPushesOutAndLateRepliesAreIgnored(kind: FaultTransportKind) async throws {
+    @Test(arguments: TransportKind.allCases)
+    func slowServerTimesPushesOutAndLateRepliesAreIgnored(kind: TransportKind) async throws {
         // Long enough for a normal round trip on a loaded machine; the slow one never makes it.
         let setup = try await FaultSetup(kind) { $0.pushTimeout = .seconds(3) }
         try await setup.joined()
@@ -168,7 +168,7 @@ import Testing
         var testDescription: String { rawValue }
     }
 
-    static let cuts: [(FaultTransportKind, CutPoint)] = FaultTransportKind.allCases.flatMap { kind in
+    static let cuts: [(TransportKind, CutPoint)] = TransportKind.allCases.flatMap { kind in
         CutPoint.allCases.map { (kind, $0) }
     }
 
@@ -177,7 +177,7 @@ import Testing
     /// it got through whole, else `.outcomeUnknown`; the message is never re-sent; the channel
     /// rejoins and goes on.
     @Test(arguments: cuts)
-    func cutWhileAPushIsInFlight(kind: FaultTransportKind, cut: CutPoint) async throws {
+    func cutWhileAPushIsInFlight(kind: TransportKind, cut: CutPoint) async throws {
         let setup = try await FaultSetup(kind)
         try await setup.joined()
         var states = setup.service.connectionStates.makeAsyncIterator()
@@ -220,8 +220,8 @@ import Testing
     /// A reset instead of a cut: the server handled the push, but its ack is held in the proxy
     /// when the connection is reset. `sendReply` throws `.outcomeUnknown`, once; the ack never
     /// arrives; nothing is re-sent after the rejoin.
-    @Test(arguments: FaultTransportKind.allCases)
-    func resetWhileTheAckIsHeldReportsOutcomeUnknown(kind: FaultTransportKind) async throws {
+    @Test(arguments: TransportKind.allCases)
+    func resetWhileTheAckIsHeldReportsOutcomeUnknown(kind: TransportKind) async throws {
         let setup = try await FaultSetup(kind)
         try await setup.joined()
         var states = setup.service.connectionStates.makeAsyncIterator()
@@ -257,8 +257,8 @@ import Testing
     /// 100 drops in a row (FIN and RST alternately): each time the socket reconnects at the
     /// first attempt and the channel rejoins (a push is acknowledged on every connection); a
     /// reply round-trips at the end, and no descriptor is left behind.
-    @Test(arguments: FaultTransportKind.allCases)
-    func hundredReconnectsInARow(kind: FaultTransportKind) async throws {
+    @Test(arguments: TransportKind.allCases)
+    func hundredReconnectsInARow(kind: TransportKind) async throws {
         let setup = try await FaultSetup(kind) {
             $0.reconnectPolicy = PhoenixReconnectPolicy(delays: [.milliseconds(2)])
         }

@@ -15,20 +15,6 @@ import TransportCore
 import TransportLWS
 import TransportPOSIX
 
-/// The transports the hostile-server tests run with.
-enum TransportKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case posix, lws
-
-    var transport: any Transport {
-        switch self {
-        case .posix: POSIXTransport()
-        case .lws: LWSTransport()
-        }
-    }
-
-    var testDescription: String { rawValue }
-}
-
 /// The Python loopback server (`Tests/Servers/ws_test_server.py`), whose raw port plays the
 /// hostile Phoenix server at `/hostile/<case>`. Started once per process, off the task pool
 /// (its start-up reads a pipe).

@@ -110,16 +110,6 @@ import TransportPOSIX
         #expect(Self.leaks(in: captured) == [])
     }
 
-    enum TransportKind: String, CaseIterable, Sendable {
-        case posix, lws
-        var transport: any Transport {
-            switch self {
-            case .posix: POSIXTransport()
-            case .lws: LWSTransport()
-            }
-        }
-    }
-
     @Test(arguments: TransportKind.allCases)
     func noTokenIsLoggedInAConversationWithTheSandbox(kind: TransportKind) async throws {
         let logs = CapturedLogs()

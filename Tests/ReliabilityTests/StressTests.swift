@@ -10,17 +10,6 @@ import TransportPOSIX
 /// Many services and channels at once against one sandbox: every message is accounted for,
 /// exactly once, on its own channel.
 @Suite(.timeLimit(.minutes(3))) struct StressTests {
-    enum TransportKind: String, Sendable, CustomTestStringConvertible {
-        case posix, lws
-        var transport: any Transport {
-            switch self {
-            case .posix: POSIXTransport()
-            case .lws: LWSTransport()
-            }
-        }
-        var testDescription: String { rawValue }
-    }
-
     /// The shape of one run: `services` sockets, each with `channels` interlocutor channels,
     /// each channel saying `messages` things.
     struct Load: Sendable, CustomTestStringConvertible {
