@@ -46,14 +46,23 @@ struct LWSInboundAssembler {
                     + "maxMessageSize \(maxMessageSize)"
             )
         }
-        buffer.append(contentsOf: chunk)
-        guard remainingInFrame == 0 else { return .needMore }
+        let bytes: [UInt8]
+        if buffer.isEmpty && remainingInFrame == 0 && isFinalFragment {
+            // The whole message in one chunk (the usual case): one copy, straight into its array.
+            bytes = Array(chunk)
+        } else {
+            // Room for the rest of this frame at once (already checked against the limits), so a
+            // frame in several chunks grows the buffer once, not once per chunk.
+            buffer.reserveCapacity(buffer.count + chunk.count + remainingInFrame)
+            buffer.append(contentsOf: chunk)
+            guard remainingInFrame == 0 else { return .needMore }
+            frameBytes = 0
+            guard isFinalFragment else { return .needMore }
+            bytes = buffer
+            buffer = []
+        }
         frameBytes = 0
-        guard isFinalFragment else { return .needMore }
-
-        let bytes = buffer
         let isText = messageIsText ?? true
-        buffer = []
         messageIsText = nil
         if isText {
             guard String(validating: bytes, as: UTF8.self) != nil else { return .invalidUTF8 }

@@ -97,6 +97,8 @@ final class LWSSession: @unchecked Sendable {
 
     /// Frames of larger messages go out in pieces of this size, one per writeable callback.
     static let fragmentSize = 64 << 10
+    /// The size of lws' socket read buffer (`pt_serv_buf_size`) and our `rx_buffer_size`.
+    static let readBufferSize = 64 << 10
 
     init(request: WebSocketRequest, framing: LWSTransport.Framing = .libwebsockets) throws(TransportError) {
         self.request = request
@@ -342,13 +344,16 @@ final class LWSSession: @unchecked Sendable {
         }
         protocols[0].name = cString("swift-clustaar-lws")
         protocols[0].callback = lwsSessionCallback
-        protocols[0].rx_buffer_size = 64 << 10
+        protocols[0].rx_buffer_size = Self.readBufferSize
 
         var info = lws_context_creation_info()
         info.port = CONTEXT_PORT_NO_LISTEN
         info.protocols = UnsafePointer(protocols)
         info.user = Unmanaged.passUnretained(self).toOpaque()
         info.fd_limit_per_thread = 16
+        // lws reads the socket into this per-thread buffer, default 4096 bytes: a 16 KiB message
+        // took five poll + recv rounds and five receive callbacks. One read per 64 KiB instead.
+        info.pt_serv_buf_size = UInt32(Self.readBufferSize)
         // No LWS_SERVER_OPTION_VALIDATE_UTF8: the assembler validates whole messages and the
         // close handler the close reason, so the error is always ours to name.
         info.options = 0
