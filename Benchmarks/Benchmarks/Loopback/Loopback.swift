@@ -20,6 +20,8 @@ import TransportPOSIX
 enum EchoClientKind: String, CaseIterable {
     case posix
     case lws
+    /// TransportLWS with `.experimentalRawSocket`: lws' socket and poll loop, this package's frames.
+    case lwsRaw = "lws-raw"
     case nio
 
     /// Runs `body` with a new connection of this client to `port`.
@@ -27,6 +29,10 @@ enum EchoClientKind: String, CaseIterable {
         switch self {
         case .posix: try await TransportEchoLink.with(POSIXTransport(), port: port) { try await body($0) }
         case .lws: try await TransportEchoLink.with(LWSTransport(), port: port) { try await body($0) }
+        case .lwsRaw:
+            try await TransportEchoLink.with(LWSTransport(framing: .experimentalRawSocket), port: port) {
+                try await body($0)
+            }
         case .nio: try await NIOEchoLink.with(port: port) { try await body($0) }
         }
     }
