@@ -75,6 +75,17 @@ import TransportCore
         }
     }
 
+    @Test func wholeMessagesInOneChunkLeaveNoStateBehind() {
+        // The one-chunk path must reset the frame count: three 4-byte frames under a 4-byte limit.
+        var assembler = LWSInboundAssembler(maxFrameSize: 4, maxMessageSize: 8)
+        #expect(
+            feed(&assembler, [1, 2, 3, 4], binary: true, remaining: 0, final: true) == .message(.binary([1, 2, 3, 4])))
+        #expect(feed(&assembler, Array("abcd".utf8), remaining: 0, final: true) == .message(.text("abcd")))
+        #expect(feed(&assembler, [5, 6], binary: true, remaining: 2, final: false) == .needMore)
+        #expect(feed(&assembler, [7, 8], binary: true, remaining: 0, final: false) == .needMore)
+        #expect(feed(&assembler, [], binary: true, remaining: 0, final: true) == .message(.binary([5, 6, 7, 8])))
+    }
+
     @Test func rejectsInvalidUTF8Text() {
         var assembler = LWSInboundAssembler(maxFrameSize: 100, maxMessageSize: 100)
         #expect(feed(&assembler, [0xc3, 0x28], remaining: 0, final: true) == .invalidUTF8)
