@@ -15,16 +15,7 @@ struct LWSLibraryLimitTests {
     /// pings read in one go only the first is answered (Autobahn 2.10 and 2.11 fail the same way).
     @Test("ten pings read at once: lws answers only the first")
     func pingBurstGetsOnlyTheFirstPong() async throws {
-        let target = try await LWSConformanceServer.target()
-        let id = UUID().uuidString
-        let request = WebSocketRequest(url: target.url(.raw, "/ping-burst?count=10&id=\(id)"))
-        try await target.transport.withConnection(to: request) { connection in
-            var messages = connection.inbound.makeAsyncIterator()
-            // Sent after the pings, in the same write: the pings have all been parsed.
-            let first = try await messages.next()
-            #expect(first == .text("burst sent"))
-        }
-        let report = try await rawServerReport(target, of: id)
+        let report = try await pingBurstReport(on: try await LWSConformanceServer.target(), count: 10)
         #expect(report["pongs"] as? [String] == ["ping-0"])
         #expect(report["close_code"] as? Int == 1000)
     }
@@ -46,16 +37,5 @@ struct LWSLibraryLimitTests {
             let report = try await rawServerReport(target, of: id)
             #expect(report["close_code"] as? Int == 1002, "the client's answer to \(code)")
         }
-    }
-
-    /// What the raw loopback server recorded of the connection that carried `?id=<id>`.
-    private func rawServerReport(_ target: ConformanceTarget, of id: String) async throws -> [String: Any] {
-        let request = WebSocketRequest(url: target.url(.raw, "/report?of=\(id)"))
-        let text = try await target.transport.withConnection(to: request) { connection in
-            var messages = connection.inbound.makeAsyncIterator()
-            return try await messages.next()?.string
-        }
-        let json = try #require(text, "the report")
-        return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
     }
 }

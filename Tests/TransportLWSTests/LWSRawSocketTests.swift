@@ -26,15 +26,7 @@ func lwsRawSocketTransportConforms(_ scenario: ConformanceScenario) async throws
 struct LWSRawSocketFixedBehaviourTests {
     @Test("ten pings read at once: ten pongs, in order, then the text frame")
     func pingBurstGetsEveryPongInOrder() async throws {
-        let target = try await LWSRawSocketServer.target()
-        let id = UUID().uuidString
-        let request = WebSocketRequest(url: target.url(.raw, "/ping-burst?count=10&id=\(id)"))
-        try await target.transport.withConnection(to: request) { connection in
-            var messages = connection.inbound.makeAsyncIterator()
-            let first = try await messages.next()
-            #expect(first == .text("burst sent"))
-        }
-        let report = try await rawServerReport(target, of: id)
+        let report = try await pingBurstReport(on: try await LWSRawSocketServer.target(), count: 10)
         #expect(report["pongs"] as? [String] == (0..<10).map { "ping-\($0)" })
         #expect(report["close_code"] as? Int == 1000)
     }
@@ -67,16 +59,5 @@ struct LWSRawSocketFixedBehaviourTests {
             try await transport.withConnection(to: request) { _ in }
         }
         #expect(error?.code == .unsupportedScheme)
-    }
-
-    /// What the raw loopback server recorded of the connection that carried `?id=<id>`.
-    private func rawServerReport(_ target: ConformanceTarget, of id: String) async throws -> [String: Any] {
-        let request = WebSocketRequest(url: target.url(.raw, "/report?of=\(id)"))
-        let text = try await target.transport.withConnection(to: request) { connection in
-            var messages = connection.inbound.makeAsyncIterator()
-            return try await messages.next()?.string
-        }
-        let json = try #require(text, "the report")
-        return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
     }
 }
