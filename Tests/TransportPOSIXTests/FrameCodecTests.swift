@@ -111,6 +111,33 @@ import Testing
         }
     }
 
+    /// `apply` masks the bytes before the first 16-byte boundary one by one, then aligned
+    /// blocks, then the tail: every start address modulo 16, with every length and key offset
+    /// around the block sizes, must match the scalar reference and leave the neighbours alone.
+    @Test func maskingFromEveryAddressAlignmentMatchesTheReference() {
+        let key = WebSocketMaskKey(0x5C, 0x03, 0xE7, 0x90)
+        let capacity = 16 + 300 + 16
+        let original = (0..<capacity).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { storage.deallocate() }
+        var mismatches = 0
+        for start in 0..<16 {
+            for count in [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 95, 127, 128, 129, 200, 300] {
+                for keyOffset in 0..<4 {
+                    storage.copyBytes(from: original)
+                    let slice = UnsafeMutableRawBufferPointer(rebasing: storage[start..<(start + count)])
+                    WebSocketMasking.apply(key, to: slice, keyOffset: keyOffset)
+                    for index in 0..<capacity {
+                        let inside = (start..<(start + count)).contains(index)
+                        let expected = inside ? original[index] ^ key[index - start + keyOffset] : original[index]
+                        if storage[index] != expected { mismatches += 1 }
+                    }
+                }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test func aFreshRandomKeyPerFrame() {
         let keys = Set((0..<64).map { _ in WebSocketMaskKey.random() })
         #expect(keys.count > 60)
