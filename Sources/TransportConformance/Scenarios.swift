@@ -52,6 +52,31 @@ extension TransportConformance {
                     }
                 }
             },
+            ConformanceScenario("2,000 messages of mixed sizes sent back to back arrive whole and in order") {
+                target in
+                // Default buffers: the sender runs far ahead, so transports that batch writes
+                // put many frames in one write, and large messages go out in fragments between
+                // small ones.
+                let sizes = [0, 1, 7, 125, 126, 127, 300, 1000, 16_000, 65_535, 65_536, 70_000]
+                func message(_ index: Int) -> WebSocketMessage {
+                    var bytes = (0..<sizes[index % sizes.count]).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) }
+                    if bytes.count >= 2 { (bytes[0], bytes[1]) = (UInt8(index >> 8), UInt8(index & 0xff)) }
+                    return .binary(bytes)
+                }
+                try await target.transport.withConnection(to: target.request(.websockets, "/echo")) { connection in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for index in 0..<2000 { try await connection.send(message(index)) }
+                        }
+                        var iterator = connection.inbound.makeAsyncIterator()
+                        for index in 0..<2000 {
+                            let received = try await iterator.next()
+                            try Check.equal(received, message(index), "message \(index)")
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+            },
             ConformanceScenario("ping from the server is answered with its payload") { target in
                 try await target.transport.withConnection(to: target.request(.websockets, "/ping?payload=hello")) {
                     connection in
