@@ -12,7 +12,8 @@
 // connection ends with "tls start fail". So wss:// is refused on this path.
 //
 // Rules: everything here runs on the session's service thread, inside lws callbacks or between
-// `lws_service` calls; writes happen only in `LWS_CALLBACK_RAW_WRITEABLE`, one `lws_write` each.
+// `lws_service` calls; writes happen only in `LWS_CALLBACK_RAW_WRITEABLE`, one `lws_write` each,
+// of as many queued frames as fit in a fragment's worth of bytes.
 import CLibWebSockets
 import TransportCore
 import TransportPOSIX
@@ -173,18 +174,36 @@ extension LWSSession {
         if let wire = rawFraming?.wireBytes, !wire.isEmpty {
             chunk = Array(wire.prefix(capacity))
             rawFraming?.wireBytes.removeFirst(chunk.count)
-        } else if isEstablished, rawFraming?.machine.canSend == true {
-            guard let frame = takeOutboundFrame() else { return 0 }
-            switch frame.kind {
-            case .close(let code, let reason):
-                rawPerform(
-                    rawFraming?.machine.closeRequested(code: code, reason: String(decoding: reason, as: UTF8.self))
-                        ?? [],
-                    wsi
-                )
-                return rawWriteable(wsi)
-            case .data(let opcode):
-                LWSRawFraming.encode(opcode, fin: frame.isFinal, frame.payload, into: &chunk)
+        } else if isEstablished {
+            // Frames of the user's queue until the chunk holds a fragment's worth: a burst of
+            // small messages leaves in one write. What passes the capacity waits in `wireBytes`,
+            // ahead of anything queued after it.
+            while chunk.count < Self.fragmentSize, rawFraming?.machine.canSend == true,
+                let (frame, _) = takeOutboundFrame()
+            {
+                switch frame.kind {
+                case .close:
+                    let payload = frame.payload
+                    let code =
+                        payload.count >= 2
+                        ? UInt16(payload[payload.startIndex]) << 8 | UInt16(payload[payload.startIndex + 1]) : 1000
+                    let reason = String(decoding: payload.dropFirst(2), as: UTF8.self)
+                    // The machine queues our close frame in `wireBytes`, behind this chunk.
+                    rawPerform(rawFraming?.machine.closeRequested(code: CloseCode(code), reason: reason) ?? [], wsi)
+                case .text, .binary, .continuation:
+                    let opcode: WebSocketOpcode =
+                        switch frame.kind {
+                        case .text: .text
+                        case .binary: .binary
+                        default: .continuation
+                        }
+                    LWSRawFraming.encode(opcode, fin: frame.isFinal, frame.payload, into: &chunk)
+                }
+            }
+            if chunk.isEmpty, rawFraming?.wireBytes.isEmpty == false { return rawWriteable(wsi) }
+            if chunk.count > capacity {
+                rawFraming?.wireBytes.insert(contentsOf: chunk[capacity...], at: 0)
+                chunk.removeLast(chunk.count - capacity)
             }
         }
         guard !chunk.isEmpty else { return 0 }
@@ -207,42 +226,6 @@ extension LWSSession {
             lws_callback_on_writable(wsi)
         }
         return 0
-    }
-
-    /// The next frame of the user's queue, letting waiting senders in as room frees up.
-    private func takeOutboundFrame() -> (kind: RawFrameKind, payload: ArraySlice<UInt8>, isFinal: Bool)? {
-        let limit = request.limits.outboundBufferSize
-        let (frame, admitted) = shared.withLock {
-            shared -> (LWSOutboundQueue.Frame?, [CheckedContinuation<Void, any Error>]) in
-            guard let frame = shared.outbound.nextFrame() else { return (nil, []) }
-            var admitted: [CheckedContinuation<Void, any Error>] = []
-            while let first = shared.sendWaiters.first,
-                shared.outbound.canAccept(byteCount: first.item.byteCount, limit: limit)
-            {
-                shared.outbound.append(first.item)
-                admitted.append(first.continuation)
-                shared.sendWaiters.removeFirst()
-            }
-            return (frame, admitted)
-        }
-        for continuation in admitted { continuation.resume() }
-        guard let frame else { return nil }
-        switch frame.kind {
-        case .text: return (.data(.text), frame.payload, frame.isFinal)
-        case .binary: return (.data(.binary), frame.payload, frame.isFinal)
-        case .continuation: return (.data(.continuation), frame.payload, frame.isFinal)
-        case .close:
-            let payload = frame.payload
-            let code =
-                payload.count >= 2
-                ? UInt16(payload[payload.startIndex]) << 8 | UInt16(payload[payload.startIndex + 1]) : 1000
-            return (.close(CloseCode(code), Array(payload.dropFirst(2))), [], true)
-        }
-    }
-
-    enum RawFrameKind {
-        case data(WebSocketOpcode)
-        case close(CloseCode, [UInt8])
     }
 
     /// lws closed the socket (the server ended TCP, or we returned -1).

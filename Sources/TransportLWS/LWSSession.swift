@@ -45,6 +45,9 @@ final class LWSSession: @unchecked Sendable {
         var openWaiter: CheckedContinuation<String?, any Error>?
         var abortRequest: TransportError?
         var resumeReadingRequested = false
+        /// A `lws_cancel_service` is on its way and `processRequests` has not run since: a burst
+        /// of sends costs the service thread one wake-up (one eventfd write), not one each.
+        var wakePending = false
         var terminated = false
         var terminationWaiter: CheckedContinuation<Void, Never>?
     }
@@ -224,7 +227,7 @@ final class LWSSession: @unchecked Sendable {
             guard shared.state == .open else { return .failure(Self.closedError(shared.state)) }
             if shared.sendWaiters.isEmpty && shared.outbound.canAccept(byteCount: item.byteCount, limit: limit) {
                 shared.outbound.append(item)
-                Self.wake(shared)
+                Self.wake(&shared)
                 return .success(nil)
             }
             shared.nextWaiterID += 1
@@ -241,7 +244,7 @@ final class LWSSession: @unchecked Sendable {
                             && shared.outbound.canAccept(byteCount: item.byteCount, limit: limit)
                         {
                             shared.outbound.append(item)
-                            Self.wake(shared)
+                            Self.wake(&shared)
                             return .success(())
                         }
                         shared.sendWaiters.append(SendWaiter(id: waiterID, item: item, continuation: continuation))
@@ -273,7 +276,7 @@ final class LWSSession: @unchecked Sendable {
             guard shared.state == .open else { return [] }
             shared.state = .closing
             shared.outbound.append(.close(code: wireCode, reason: reasonBytes))
-            Self.wake(shared)
+            Self.wake(&shared)
             let waiters = shared.sendWaiters
             shared.sendWaiters = []
             return waiters
@@ -287,21 +290,23 @@ final class LWSSession: @unchecked Sendable {
         shared.withLock { shared in
             guard shared.abortRequest == nil else { return }
             shared.abortRequest = error
-            Self.wake(shared)
+            Self.wake(&shared)
         }
     }
 
     func requestResumeReading() {
         shared.withLock { shared in
             shared.resumeReadingRequested = true
-            Self.wake(shared)
+            Self.wake(&shared)
         }
     }
 
-    /// Wakes the service thread; called with the lock held so the context cannot be destroyed
-    /// in between.
-    static func wake(_ shared: borrowing Shared) {
-        if let context = shared.context { lws_cancel_service(context.pointer) }
+    /// Wakes the service thread unless a wake-up is already pending; called with the lock held
+    /// so the context cannot be destroyed in between.
+    static func wake(_ shared: inout Shared) {
+        guard !shared.wakePending, let context = shared.context else { return }
+        shared.wakePending = true
+        lws_cancel_service(context.pointer)
     }
 
     static func closedError(_ state: LinkState) -> TransportError {
@@ -688,6 +693,29 @@ final class LWSSession: @unchecked Sendable {
             lws_callback_on_writable(wsi)
             return 0
         }
+        // Several frames per callback, up to a fragment's worth of bytes: a burst of small
+        // messages then costs one trip through the service loop, not one each. As lws'
+        // header asks of several writes in one callback, stop as soon as lws had to keep
+        // part of a write (`lws_partial_buffered`) and go on in the next callback.
+        var budget = Self.fragmentSize
+        while true {
+            guard let (frame, more) = takeOutboundFrame() else { return 0 }
+            guard writeFrame(frame, wsi) else { return -1 }
+            if frame.kind == .close {
+                closeFrameSent = true
+                return 0
+            }
+            guard more else { return 0 }
+            budget -= max(frame.payload.count, 1)
+            if budget <= 0 || lws_partial_buffered(wsi) != 0 { break }
+        }
+        lws_callback_on_writable(wsi)
+        return 0
+    }
+
+    /// The next frame of the user's queue and whether more follow, letting waiting senders in
+    /// as room frees up.
+    func takeOutboundFrame() -> (LWSOutboundQueue.Frame, Bool)? {
         let limit = request.limits.outboundBufferSize
         let (frame, admitted, more) = shared.withLock {
             shared -> (LWSOutboundQueue.Frame?, [CheckedContinuation<Void, any Error>], Bool) in
@@ -703,8 +731,13 @@ final class LWSSession: @unchecked Sendable {
             return (frame, admitted, !shared.outbound.isEmpty)
         }
         for continuation in admitted { continuation.resume() }
-        guard let frame else { return 0 }
+        guard let frame else { return nil }
+        return (frame, more)
+    }
 
+    /// One `lws_write` of `frame` from `writeBuffer`; false (with the failure recorded) if lws
+    /// could not take it.
+    private func writeFrame(_ frame: LWSOutboundQueue.Frame, _ wsi: OpaquePointer) -> Bool {
         let headroom = LWSLibrary.writeHeadroom
         let payload = UnsafeMutableRawBufferPointer(rebasing: writeBuffer[headroom...])
         let count = frame.payload.count
@@ -721,18 +754,13 @@ final class LWSSession: @unchecked Sendable {
         case .close: kind = Self.lwsWriteClose
         }
         if !frame.isFinal { kind |= LWS_WRITE_NO_FIN.rawValue }
-        guard let base = payload.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return -1 }
+        guard let base = payload.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
         let written = lws_write(wsi, base, count, lws_write_protocol(rawValue: kind))
         if written < count {
             pendingFailure = pendingFailure ?? TransportError(.connectionLost, "lws_write failed")
-            return -1
+            return false
         }
-        if frame.kind == .close {
-            closeFrameSent = true
-            return 0
-        }
-        if more { lws_callback_on_writable(wsi) }
-        return 0
+        return true
     }
 
     func connectionClosed(_ wsi: OpaquePointer) {
@@ -763,6 +791,8 @@ final class LWSSession: @unchecked Sendable {
     func processRequests() {
         let (abort, resumeReading, hasOutbound, closing) = shared.withLock {
             shared -> (TransportError?, Bool, Bool, Bool) in
+            // Cleared with the same look at the requests: one made after this wakes again.
+            shared.wakePending = false
             let abort = shared.abortRequest
             shared.abortRequest = nil
             let resume = shared.resumeReadingRequested

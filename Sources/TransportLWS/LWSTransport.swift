@@ -5,8 +5,9 @@
 // - One service thread per connection owns that connection's `lws_context` and its `lws*`;
 //   every libwebsockets call but `lws_cancel_service` happens on it (LWSSession). Other threads
 //   queue requests under a lock and wake it with `lws_cancel_service`.
-// - Writes happen only in `LWS_CALLBACK_CLIENT_WRITEABLE`, one `lws_write` per callback, with
-//   `LWS_PRE` headroom; messages larger than a fragment go out as continuation frames.
+// - Writes happen only in `LWS_CALLBACK_CLIENT_WRITEABLE`, with `LWS_PRE` headroom: queued
+//   frames up to a fragment's worth of bytes per callback, stopping when lws had to buffer part
+//   of a write; messages larger than a fragment go out as continuation frames.
 // - Memory stays bounded both ways: `send` suspends while the outbound queue is full, and
 //   reading stops (`lws_rx_flow_control`) while the inbound buffer is full.
 // - libwebsockets' own retry and redirect following are off; its logs go to swift-log.
