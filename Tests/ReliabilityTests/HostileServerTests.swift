@@ -114,8 +114,9 @@ struct HostileServerTests {
         // read. The typed error above names the refusal either way.
         #expect(status.lastClose == hostile.expectedCloseCode || (kind == .lws && status.lastClose == nil))
         if hostile.name.hasSuffix("100mb") {
-            // The client stopped reading at its limit: the server got to write the limit plus
-            // what the socket buffers hold, nowhere near the 100 MB it had to send.
+            // The client refused at its limit and sent its close frame at once; the server, which
+            // stops writing when it reads that frame, got to write the limit plus what was in
+            // flight, nowhere near the 100 MB it had to send.
             let sent = try #require(status.sent)
             #expect(sent < 50_000_000)
             if let before = residentBefore, let after = residentSetSize() {

@@ -173,6 +173,9 @@ async def hostile_stream(writer, closed: asyncio.Event, chunks, report: dict):
         report["sent"] += len(chunk)
         writer.write(chunk)
         await writer.drain()
+        # drain() does not yield while the client keeps up: without this the reader task would
+        # not run, and the close frame would go unseen for as long as the client reads fast.
+        await asyncio.sleep(0)
 
 
 def hostile_chunks(case: str):
