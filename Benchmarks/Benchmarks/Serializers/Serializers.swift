@@ -132,6 +132,14 @@ func registerInboundPathBenchmarks() {
             blackHole(reply)
         }
     }
+    // The module's plain decoding, without the envelope rule: JSONDecoder plus the module's
+    // own parse of the payload for free-form values (`ParsedPayload`).
+    Benchmark("inbound/ClustaarJSON payload -> BotReply") { benchmark in
+        for _ in benchmark.scaledIterations {
+            guard let reply = try? ClustaarJSON.decode(BotReply.self, from: payloadData) else { return }
+            blackHole(reply)
+        }
+    }
     Benchmark("inbound/ClustaarEnvelope payload -> BotReply") { benchmark in
         for _ in benchmark.scaledIterations {
             guard let reply = try? ClustaarEnvelope.decode(BotReply.self, from: payloadData).value else { return }
