@@ -112,8 +112,9 @@ import Testing
     }
 
     /// `apply` masks the bytes before the first 16-byte boundary one by one, then aligned
-    /// blocks, then the tail: every start address modulo 16, with every length and key offset
-    /// around the block sizes, must match the scalar reference and leave the neighbours alone.
+    /// blocks, then the tail: from every start address modulo 16, with lengths around the block
+    /// sizes and every key offset, it must match the scalar reference and leave the neighbours
+    /// alone.
     @Test func maskingFromEveryAddressAlignmentMatchesTheReference() {
         let key = WebSocketMaskKey(0x5C, 0x03, 0xE7, 0x90)
         let capacity = 16 + 300 + 16
