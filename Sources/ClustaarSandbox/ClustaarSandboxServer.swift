@@ -7,8 +7,8 @@ import TransportCore
 
 /// A local Clustaar-compatible Phoenix server on a real TCP port.
 ///
-/// It serves `<endpoint>/websocket` with the JSON v1, JSON v2 and binary v2 serializers
-/// (`vsn=1.0.0`, `vsn=2.0.0`, `vsn=2.0.0&serializer=binary`), answers heartbeats and runs the
+/// It serves `<endpoint>/websocket` with the JSON v1 and JSON v2 serializers (`vsn=1.0.0`,
+/// `vsn=2.0.0`; v2 binary frames carry binary payloads), answers heartbeats and runs the
 /// `interlocutor:<id>` channel of `SandboxSession`.
 ///
 /// ```swift

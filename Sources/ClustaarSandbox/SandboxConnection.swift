@@ -4,8 +4,10 @@ import PhoenixProtocol
 /// One WebSocket connection of the sandbox, without I/O: a `SandboxSession` behind a Phoenix
 /// serializer in the server role, plus the idle timeout.
 ///
-/// Frames in, frames (or a close) out. It also applies what the recorded server does on the
-/// wire: v1 messages from the server carry no `join_ref`; binary v2 server pushes carry no ref.
+/// Frames in, frames (or a close) out. Frames are read as Phoenix's serializers read them: with
+/// `vsn=2.0.0`, a text frame holds a JSON message and a binary frame a push whose payload is raw
+/// bytes (`{:binary, data}` on a real server), never JSON. It also applies what the recorded
+/// server does on the wire: v1 messages from the server carry no `join_ref`.
 public struct SandboxConnection: Sendable {
     /// What the caller must do, in order.
     public enum Output: Sendable, Hashable {
@@ -15,7 +17,7 @@ public struct SandboxConnection: Sendable {
         case close(code: UInt16, reason: String)
     }
 
-    /// The wire format chosen by the URL (`vsn`, `serializer=binary`).
+    /// The wire format chosen by the URL's `vsn`.
     public let serializer: PhoenixSerializer
     /// The Phoenix logic behind the frames.
     public private(set) var session: SandboxSession
@@ -109,14 +111,7 @@ public struct SandboxConnection: Sendable {
 
     private func wireForm(of message: PhoenixMessage) -> PhoenixMessage {
         var message = message
-        switch serializer {
-        case .jsonV1:
-            message.joinRef = nil
-        case .binaryV2:
-            if case .event = message.kind { message.ref = nil }
-        case .jsonV2:
-            break
-        }
+        if serializer == .jsonV1 { message.joinRef = nil }
         return message
     }
 }

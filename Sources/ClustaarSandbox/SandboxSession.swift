@@ -116,8 +116,13 @@ public struct SandboxSession: Sendable {
     private struct JoinRefusal: Error { var reason: String }
 
     /// The bot id of valid join params, or why they are refused.
+    ///
+    /// A binary payload (a join sent in a binary frame) reaches a Phoenix channel's `join/3` as
+    /// `{:binary, data}`, never as a map, so its params hold no `bot_id`: the recorded Clustaar
+    /// server answers `missing bot_id`, whatever JSON the bytes may spell.
     private func validateJoin(_ payload: PhoenixPayload) -> Result<String, JoinRefusal> {
-        guard let params = try? JSONValue.parse(payload.bytes), params.objectValue != nil else {
+        guard case .json(let bytes) = payload else { return .failure(JoinRefusal(reason: "missing bot_id")) }
+        guard let params = try? JSONValue.parse(bytes), params.objectValue != nil else {
             return .failure(JoinRefusal(reason: "join params must be an object"))
         }
         guard let botID = params["bot_id"]?.stringValue else { return .failure(JoinRefusal(reason: "missing bot_id")) }
@@ -149,7 +154,10 @@ public struct SandboxSession: Sendable {
         let body: [String: JSONValue]
         let content: SandboxBot.InterlocutorMessage
         do {
-            let payload = try JSONValue.parse(message.payload.bytes)
+            guard case .json(let bytes) = message.payload else {
+                throw SandboxBot.InvalidPush(reason: "interlocutor_reply expects a JSON payload")
+            }
+            let payload = try JSONValue.parse(bytes)
             (body, content) = try SandboxBot.readInterlocutorReply(payload)
         } catch let error as SandboxBot.InvalidPush {
             return [reply(to: message, status: "error", ["reason": "bad request", "detail": .string(error.reason)])]

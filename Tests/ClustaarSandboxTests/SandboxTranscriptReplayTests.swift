@@ -98,8 +98,9 @@ struct SandboxTranscriptReplayTests {
 struct SandboxEndpointTests {
     @Test(arguments: [
         ("/socket/websocket?vsn=2.0.0", SandboxEndpoint.Route.webSocket(.jsonV2)),
-        ("/socket/websocket?vsn=2.0.0&serializer=binary", .webSocket(.binaryV2)),
-        ("/socket/websocket?serializer=binary&vsn=2.0.0", .webSocket(.binaryV2)),
+        // Other query parameters (the old binary v2 mode's `serializer=binary`) are ignored.
+        ("/socket/websocket?vsn=2.0.0&serializer=binary", .webSocket(.jsonV2)),
+        ("/socket/websocket?serializer=binary&vsn=2.0.0", .webSocket(.jsonV2)),
         ("/socket/websocket?vsn=1.0.0", .webSocket(.jsonV1)),
         ("/socket/websocket", .webSocket(.jsonV1)),
         ("/short/socket/websocket?token=a&vsn=2.0.0", .webSocket(.jsonV2)),
