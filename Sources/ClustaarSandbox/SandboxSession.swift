@@ -1,3 +1,4 @@
+import ClustaarModels
 import Foundation
 import PhoenixProtocol
 
@@ -151,7 +152,7 @@ public struct SandboxSession: Sendable {
         behavior: SandboxBehavior
     ) -> [Action] {
         if behavior.bot == .silent { return [] }
-        let body: [String: JSONValue]
+        let body: JSONObject
         let content: SandboxBot.InterlocutorMessage
         do {
             guard case .json(let bytes) = message.payload else {

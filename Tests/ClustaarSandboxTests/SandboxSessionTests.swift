@@ -1,3 +1,4 @@
+import ClustaarModels
 import ClustaarTestSupport
 import Foundation
 import PhoenixProtocol
@@ -416,7 +417,7 @@ struct SandboxSessionTests {
             case .object(let members):
                 if key == "action", let type = members["type"]?.stringValue { buttonActionTypes.insert(type) }
                 if key == "target", let type = members["type"]?.stringValue { targetTypes.insert(type) }
-                for (key, member) in members { collect(member, key: key) }
+                for member in members.members { collect(member.value, key: member.key) }
             case .array(let elements):
                 for element in elements { collect(element, key: nil) }
             default: break

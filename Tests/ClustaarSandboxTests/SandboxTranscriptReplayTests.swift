@@ -1,3 +1,4 @@
+import ClustaarModels
 import ClustaarTestSupport
 import Foundation
 import PhoenixProtocol
@@ -76,16 +77,16 @@ struct SandboxTranscriptReplayTests {
     /// Replaces every `timestamp` string by a placeholder, at any depth.
     static func normalized(_ value: JSONValue) -> JSONValue {
         switch value {
-        case .object(let members):
-            var result: [String: JSONValue] = [:]
-            for (key, member) in members {
-                if key == "timestamp", case .string = member {
-                    result[key] = "<timestamp>"
+        case .object(var object):
+            for index in object.members.indices {
+                let member = object.members[index]
+                if member.key == "timestamp", case .string = member.value {
+                    object.members[index].value = "<timestamp>"
                 } else {
-                    result[key] = normalized(member)
+                    object.members[index].value = normalized(member.value)
                 }
             }
-            return .object(result)
+            return .object(object)
         case .array(let elements):
             return .array(elements.map(normalized))
         default:
