@@ -15,6 +15,9 @@ public struct SandboxConnection: Sendable {
         case send(PhoenixFrame)
         /// Send a close frame with this code and reason, then close the socket.
         case close(code: UInt16, reason: String)
+        /// Hand this request to the server's shared `SandboxRooms`, then give what it delivers
+        /// to this connection to `deliver(_:)`, in order, before the outputs that follow.
+        case room(SandboxSession.RoomRequest)
     }
 
     /// The wire format chosen by the URL's `vsn`.
@@ -76,9 +79,18 @@ public struct SandboxConnection: Sendable {
             case .close(let code, let reason):
                 outputs += closing(code: code, reason: reason)
                 return outputs
+            case .room(let request):
+                outputs.append(.room(request))
             }
         }
         return outputs
+    }
+
+    /// A message `SandboxRooms` delivers to this connection (presence, broadcasts): the frame
+    /// to send, or nothing if the socket is closing or the room is no longer joined here.
+    public func deliver(_ message: PhoenixMessage) -> PhoenixFrame? {
+        guard !isClosing, session.isJoined(message.topic) else { return nil }
+        return try? serializer.encode(wireForm(of: message), from: .server)
     }
 
     /// Call when `idleDeadline` may have passed: closes with 1002 (Bandit's code) if it has.

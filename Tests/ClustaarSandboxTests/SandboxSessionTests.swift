@@ -92,6 +92,7 @@ enum Wire {
         case .send(.text(let bytes)): String(decoding: bytes, as: UTF8.self)
         case .send(.binary(let bytes)): "binary \(bytes)"
         case .close(let code, let reason): "close \(code) \(reason)"
+        case .room(let request): "room \(request)"
         }
     }
 }
@@ -138,9 +139,9 @@ struct SessionCase: Sendable, CustomTestStringConvertible {
                 frames: [#"["1","1","\#(t)","phx_join","params"]"#],
                 expected: [W.reply("1", "1", "error", #"{"reason":"join params must be an object"}"#)]),
             SessionCase(
-                name: "join of a topic that is not interlocutor:* is unmatched",
-                frames: [#"["2","2","room:lobby","phx_join",{}]"#],
-                expected: [W.reply(nil, "2", topic: "room:lobby", "error", #"{"reason":"unmatched topic"}"#)]),
+                name: "join of a topic neither interlocutor:* nor room:* is unmatched",
+                frames: [#"["2","2","lobby:main","phx_join",{}]"#],
+                expected: [W.reply(nil, "2", topic: "lobby:main", "error", #"{"reason":"unmatched topic"}"#)]),
             SessionCase(
                 name: "duplicate join: new ok reply, then phx_close with the old join_ref",
                 frames: [
