@@ -1,7 +1,8 @@
 // PhoenixProtocol: the Phoenix Channels client protocol, sans I/O.
 //
 // This module holds the message model, the wire serializers (JSON v1; JSON v2, whose binary
-// frames carry binary payloads) and the socket/channel state machine. Rules:
+// frames carry binary payloads), the socket/channel state machine and the presence sync model.
+// Rules:
 // - No sockets, threads, clocks or tasks. Time and transport events are inputs; what to do is
 //   returned as actions for the caller to run.
 // - Untrusted bytes never trap: every decoding failure is a typed `PhoenixCodingError`.
