@@ -52,7 +52,9 @@ import Testing
     }
 
     @Test func twoClientsInOneRoomSeeEachOtherJoinShoutAndLeave() async throws {
-        let sandbox = try await ClustaarSandboxServer.start()
+        // A client waits idle while the other acts: no idle close, however slow the machine.
+        let sandbox = try await ClustaarSandboxServer.start(
+            configuration: SandboxConfiguration(idleTimeout: .seconds(3600)))
         defer { Task { await sandbox.shutdown() } }
         let renderer = Renderer()
         let alice = try await TestWebSocketClient.connect(port: sandbox.port, query: "vsn=2.0.0")
