@@ -94,6 +94,44 @@ import Testing
         #expect(await channel.isJoined)
     }
 
+    /// A rejoin the server refuses: with the default policy the channel ends; with a retry
+    /// policy it is tried again and the next success is a rejoin.
+    @Test func aRefusedRejoinEndsTheChannelOrIsRetried() async throws {
+        let harness = try Harness()
+        let channel = harness.socket.channel("room:1")
+        var events = channel.events.makeAsyncIterator()
+        var states = harness.socket.connectionStates.makeAsyncIterator()
+        try await harness.joined(channel)
+        harness.server.drop()
+        await harness.reconnect(after: &states)
+        let rejoin = try await harness.server.nextMessage()
+        try harness.server.reply(to: rejoin, status: "error", response: #"{"reason":"expired"}"#)
+        #expect(
+            await take(5, from: &events) == [
+                "joined {}", "errored the connection was lost", #"rejected error {"reason":"expired"}"#,
+                "closed the join was refused", "end",
+            ])
+
+        let retrying = try Harness { $0.joinErrorPolicy = .retry(times: 1, after: .seconds(3)) }
+        let retried = retrying.socket.channel("room:1")
+        var retriedEvents = retried.events.makeAsyncIterator()
+        var retryingStates = retrying.socket.connectionStates.makeAsyncIterator()
+        try await retrying.joined(retried)
+        retrying.server.drop()
+        await retrying.reconnect(after: &retryingStates)
+        let refused = try await retrying.server.nextMessage()
+        try retrying.server.reply(to: refused, status: "error", response: #"{"reason":"busy"}"#)
+        #expect(
+            await take(3, from: &retriedEvents) == [
+                "joined {}", "errored the connection was lost", #"rejected error {"reason":"busy"} retrying"#,
+            ])
+        retrying.clock.advance(by: .seconds(3))
+        let again = try await retrying.server.nextMessage()
+        #expect(Harness.text(again) == #"["3","3","room:1","phx_join",{}]"#)
+        try retrying.server.reply(to: again, response: #"{"back":true}"#)
+        #expect(await take(1, from: &retriedEvents) == [#"rejoined {"back":true}"#])
+    }
+
     /// `phx_error`: a push in flight cannot get its reply (outcome unknown: the channel crashed),
     /// and the channel rejoins after the rejoin delay.
     @Test func rejoinsAfterTheChannelCrashes() async throws {
