@@ -462,7 +462,8 @@ import Testing
     }
 }
 
-/// Yields until `condition` holds (the socket works on its own executor).
+/// Yields until `condition` holds (the socket works on its own executor), or the test is
+/// cancelled (its time limit passed).
 func until(_ condition: () async -> Bool) async {
-    while !(await condition()) { await Task.yield() }
+    while !(await condition()), !Task.isCancelled { await Task.yield() }
 }

@@ -50,11 +50,6 @@ struct Harness {
         return join
     }
 
-    /// Yields until `condition` holds (the socket works on other tasks).
-    func eventually(_ condition: () -> Bool) async {
-        while !condition() { await Task.yield() }
-    }
-
     /// Waits for the reconnect to be scheduled after a drop or close, and lets its delay pass.
     func reconnect(after states: inout AsyncStream<PhoenixConnectionState>.Iterator) async {
         while let state = await states.next() {
