@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ClustaarSDK", targets: ["ClustaarSDK"]),
         .library(name: "ClustaarModels", targets: ["ClustaarModels"]),
         .library(name: "PhoenixProtocol", targets: ["PhoenixProtocol"]),
+        .library(name: "PhoenixClient", targets: ["PhoenixClient"]),
         .library(name: "TransportCore", targets: ["TransportCore"]),
         .library(name: "TransportPOSIX", targets: ["TransportPOSIX"]),
         .library(name: "TransportLWS", targets: ["TransportLWS"]),
@@ -25,6 +26,7 @@ let package = Package(
         .library(name: "ClustaarSandbox", targets: ["ClustaarSandbox"]),
         .executable(name: "clustaar-chat", targets: ["clustaar-chat"]),
         .executable(name: "clustaar-sandbox", targets: ["clustaar-sandbox"]),
+        .executable(name: "phx-client", targets: ["phx-client"]),
     ],
     dependencies: [
         // SHA-1 for Sec-WebSocket-Accept. 3.12.3 over 4.5.2: its cold build measured 102 s vs 134 s here.
@@ -60,8 +62,13 @@ let package = Package(
             dependencies: ["TransportCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
-        // The one place that composes.
-        .target(name: "ClustaarSDK", dependencies: ["ClustaarModels", "PhoenixProtocol", "TransportCore", logging]),
+        // The generic Phoenix client: the state machine driven over any transport.
+        .target(name: "PhoenixClient", dependencies: ["PhoenixProtocol", "TransportCore", logging]),
+        // The Clustaar layer on it.
+        .target(
+            name: "ClustaarSDK",
+            dependencies: ["ClustaarModels", "PhoenixClient", "PhoenixProtocol", "TransportCore", logging]
+        ),
         .target(
             name: "ClustaarTestSupport",
             dependencies: [
@@ -80,6 +87,11 @@ let package = Package(
             dependencies: ["ClustaarSDK", "ClustaarSandbox", "TransportPOSIX", "TransportLWS", argumentParser]
         ),
         .executableTarget(name: "clustaar-sandbox", dependencies: ["ClustaarSandbox", argumentParser]),
+        // A terminal client for any Phoenix app.
+        .executableTarget(
+            name: "phx-client",
+            dependencies: ["PhoenixClient", "TransportPOSIX", "TransportLWS", argumentParser]
+        ),
         // `make soak`: a bounded run against the in-process sandbox that checks memory and fds.
         .executableTarget(
             name: "clustaar-soak",
@@ -99,6 +111,10 @@ let package = Package(
 
         .testTarget(name: "ClustaarModelsTests", dependencies: ["ClustaarModels", "PhoenixProtocol"]),
         .testTarget(name: "PhoenixProtocolTests", dependencies: ["PhoenixProtocol", "ClustaarTestSupport"]),
+        .testTarget(
+            name: "PhoenixClientTests",
+            dependencies: ["PhoenixClient", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX", "TransportLWS"]
+        ),
         .testTarget(name: "TransportCoreTests", dependencies: ["TransportCore", "ClustaarTestSupport"]),
         .testTarget(
             name: "TransportLWSTests",
@@ -112,7 +128,8 @@ let package = Package(
         .testTarget(
             name: "ClustaarSDKTests",
             dependencies: [
-                "ClustaarSDK", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX", "TransportLWS",
+                "ClustaarSDK", "PhoenixClient", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX",
+                "TransportLWS",
             ]
         ),
         .testTarget(

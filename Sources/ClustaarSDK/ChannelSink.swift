@@ -1,4 +1,5 @@
 import ClustaarModels
+import PhoenixClient
 import PhoenixProtocol
 import TransportCore
 
@@ -32,9 +33,9 @@ public enum ChannelEvent: Sendable, Hashable {
     case error(ChannelEventError)
 }
 
-/// The event streams of one channel. Decodes each inbound event once, straight from the
-/// payload bytes, and fans it out.
-final class ChannelSink: Sendable {
+/// The event streams of one channel. PhoenixClient hands it each event of the channel as it is
+/// produced; it decodes each Clustaar event once, straight from the payload bytes, and fans it out.
+final class ChannelSink: PhoenixChannelObserver {
     private struct Streams {
         let botReplies = Broadcast<BotReply>()
         let agentReplies = Broadcast<AgentReply>()
@@ -63,6 +64,17 @@ final class ChannelSink: Sendable {
     var controlChanges: AsyncStream<ControlChange> { current.controlChanges.subscribe() }
     var errors: AsyncStream<ChannelEventError> { current.errors.subscribe() }
     var events: AsyncStream<ChannelEvent> { current.events.subscribe() }
+
+    func channelWillJoin() { reopenIfEnded() }
+
+    func channel(_ event: PhoenixChannelEvent) {
+        switch event {
+        case .message(let message): deliver(event: message.event, payload: message.payload)
+        case .closed: end()
+        // The channel's life reaches the Clustaar streams with issue 17.
+        case .joined, .errored, .rejected: break
+        }
+    }
 
     /// Before a new join of an ended channel: fresh streams for the new life.
     func reopenIfEnded() {

@@ -1,3 +1,5 @@
+import ClustaarModels
+import PhoenixClient
 import PhoenixProtocol
 
 /// Why a service or channel call failed. Each call documents the cases it throws.
@@ -48,5 +50,63 @@ public enum ClustaarError: Error, Sendable, Hashable, CustomStringConvertible {
         case .encoding(let what): "encoding: \(what)"
         case .invalidConfiguration(let what): "invalid configuration: \(what)"
         }
+    }
+}
+
+extension ClustaarError {
+    /// A failed `connect()`.
+    static func connecting(_ error: PhoenixClientError) -> ClustaarError {
+        switch error {
+        case .cancelled(.disconnected): .cancelled(reason: "disconnected")
+        default: general(error)
+        }
+    }
+
+    /// A failed `join()`: cancellations say what ended the channel.
+    static func joining(_ error: PhoenixClientError) -> ClustaarError {
+        switch error {
+        case .joinParamsUnavailable(let why): .invalidConfiguration("the join params provider failed: \(why)")
+        case .cancelled(.left): .cancelled(reason: "left")
+        case .cancelled(.closedByServer): .cancelled(reason: "closed by the server")
+        case .cancelled(.disconnected): .cancelled(reason: "disconnected")
+        default: general(error)
+        }
+    }
+
+    /// A failed `sendReply`.
+    static func pushing(_ error: PhoenixClientError) -> ClustaarError {
+        switch error {
+        case .cancelled(.left): .cancelled(reason: "the channel was left")
+        case .cancelled(.closedByServer): .cancelled(reason: "the server closed the channel")
+        case .cancelled(.disconnected): .cancelled(reason: "the service disconnected")
+        case .cancelled(.joinFailed): .notJoined
+        default: general(error)
+        }
+    }
+
+    private static func general(_ error: PhoenixClientError) -> ClustaarError {
+        switch error {
+        case .transport(let transportError): .transport(transportError)
+        case .notConnected: .notConnected
+        case .invalidConfiguration(let what): .invalidConfiguration(what)
+        case .reservedTopic(let topic): .invalidConfiguration("topic \(topic) is reserved")
+        case .alreadyJoined(let topic): .alreadyJoined(topic: topic)
+        case .joinRejected(_, let response): .joinRejected(reason: json(response))
+        case .joinTimedOut: .joinTimedOut
+        case .joinParamsUnavailable(let why): .invalidConfiguration("the join params provider failed: \(why)")
+        case .notJoined: .notJoined
+        case .replyRejected(let status, let response): .replyRejected(status: status, response: json(response))
+        case .replyTimedOut: .replyTimedOut
+        case .outcomeUnknown: .outcomeUnknown
+        case .cancelled(let cause): .cancelled(reason: cause.description)
+        case .bufferFull(let limit): .bufferFull(limit: limit)
+        case .unencodable(let what): .encoding(what)
+        case .undecodable(let what): .encoding(what)
+        }
+    }
+
+    /// A server response as JSON (null when it is not JSON).
+    static func json(_ payload: PhoenixPayload) -> JSONValue {
+        (try? ClustaarJSON.decode(JSONValue.self, from: payload.bytes)) ?? .null
     }
 }

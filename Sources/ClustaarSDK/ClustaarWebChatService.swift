@@ -1,5 +1,6 @@
 import ClustaarModels
 import Foundation
+import PhoenixClient
 import PhoenixProtocol
 import TransportCore
 
@@ -21,7 +22,8 @@ import TransportCore
 public final class ClustaarWebChatService: Sendable {
     /// The socket endpoint, e.g. `wss://host/socket` (`/websocket` and `vsn` are appended).
     public let environment: URL
-    let core: ServiceCore
+    /// The Phoenix socket underneath: an app may join channels of its own on it.
+    public let socket: PhoenixSocket
 
     /// Makes a service; nothing connects until `connect()`.
     ///
@@ -39,13 +41,13 @@ public final class ClustaarWebChatService: Sendable {
         clock: C = ContinuousClock()
     ) throws(ClustaarError) where C.Duration == Duration {
         self.environment = environment
-        core = try ServiceCore(
-            endpoint: environment, transport: transport, configuration: configuration, time: TimeSource(clock))
-    }
-
-    deinit {
-        let core = core
-        Task { await core.shutdown() }
+        do {
+            socket = try PhoenixSocket(
+                endpoint: environment, transport: transport, configuration: configuration.socketConfiguration,
+                clock: clock)
+        } catch {
+            throw .connecting(error)
+        }
     }
 
     /// Connects the socket. Returns once it is open.
@@ -57,33 +59,37 @@ public final class ClustaarWebChatService: Sendable {
     /// - Throws: `.transport` when the connection could not be made, `.cancelled` when
     ///   `disconnect()` was called meanwhile.
     public func connect() async throws(ClustaarError) {
-        try await core.connect()
+        do {
+            try await socket.connect()
+        } catch {
+            throw .connecting(error)
+        }
     }
 
     /// Closes the socket and every channel (their pending replies fail with `.cancelled`).
     /// Returns once the connection is closed.
     public func disconnect() async {
-        await core.disconnect()
+        await socket.disconnect()
     }
 
     /// Skips the wait before the next reconnect attempt.
     public func reconnectNow() async {
-        await core.reconnectNow()
+        await socket.reconnectNow()
     }
 
     /// Whether the socket is open now.
     public var isConnected: Bool {
-        get async { await core.isConnected }
+        get async { await socket.isConnected }
     }
 
     /// The socket's state changes from now on: connecting, open, closed, errors, reconnects.
     /// Each access is a new subscription; any number may run at once.
-    public var connectionStates: AsyncStream<ConnectionState> { core.states.subscribe() }
+    public var connectionStates: AsyncStream<ConnectionState> { socket.connectionStates }
 
     /// Frames from the server that were not Phoenix messages (malformed JSON, binary lengths past
     /// the end...), each with the reason. Each was dropped; the socket and its channels go on.
     /// Payloads of Clustaar events that do not decode go to each channel's `errors` instead.
-    public var droppedFrames: AsyncStream<PhoenixCodingError> { core.droppedFrames.subscribe() }
+    public var droppedFrames: AsyncStream<PhoenixCodingError> { socket.droppedFrames }
 
     /// The channel of one interlocutor (topic `interlocutor:<interlocutorID>`). Nothing is sent
     /// until `join()`.
@@ -103,8 +109,7 @@ public final class ClustaarWebChatService: Sendable {
     ) -> InterlocutorChannel {
         InterlocutorChannel(
             service: self, interlocutorID: interlocutorID,
-            params: JoinParams(botID: botID, socketToken: socketToken, origin: origin, isLogged: isLogged),
-            paramsProvider: nil)
+            params: .fixed(JoinParams(botID: botID, socketToken: socketToken, origin: origin, isLogged: isLogged)))
     }
 
     /// The channel of one interlocutor whose join params (e.g. a short-lived socket token) are
@@ -113,6 +118,6 @@ public final class ClustaarWebChatService: Sendable {
         interlocutorID: String,
         params: @escaping @Sendable () async throws -> JoinParams
     ) -> InterlocutorChannel {
-        InterlocutorChannel(service: self, interlocutorID: interlocutorID, params: nil, paramsProvider: params)
+        InterlocutorChannel(service: self, interlocutorID: interlocutorID, params: .provided(params))
     }
 }

@@ -1,4 +1,5 @@
 import ClustaarModels
+import PhoenixClient
 import PhoenixProtocol
 import TransportCore
 
@@ -11,25 +12,34 @@ import TransportCore
 /// service disconnected). A payload that fails to decode is reported on `errors`; the other
 /// streams go on.
 public final class InterlocutorChannel: Sendable {
+    /// Where the join params come from.
+    enum Params: Sendable {
+        case fixed(JoinParams)
+        case provided(@Sendable () async throws -> JoinParams)
+    }
+
     /// `interlocutor:<interlocutorID>`.
     public let topic: String
     public let interlocutorID: String
-    private let service: ClustaarWebChatService
-    private let params: JoinParams?
-    private let paramsProvider: (@Sendable () async throws -> JoinParams)?
     private let sink = ChannelSink()
+    private let phoenixChannel: PhoenixChannel
 
-    init(
-        service: ClustaarWebChatService,
-        interlocutorID: String,
-        params: JoinParams?,
-        paramsProvider: (@Sendable () async throws -> JoinParams)?
-    ) {
-        self.service = service
+    init(service: ClustaarWebChatService, interlocutorID: String, params: Params) {
         self.interlocutorID = interlocutorID
-        self.topic = "interlocutor:\(interlocutorID)"
-        self.params = params
-        self.paramsProvider = paramsProvider
+        let topic = "interlocutor:\(interlocutorID)"
+        self.topic = topic
+        let phoenixParams: PhoenixChannel.Params
+        switch params {
+        case .fixed(let joinParams):
+            do {
+                phoenixParams = .fixed(try Self.payload(joinParams))
+            } catch {
+                phoenixParams = .provided { throw error }  // reported by `join()`
+            }
+        case .provided(let provider):
+            phoenixParams = .provided { try Self.payload(try await provider()) }
+        }
+        phoenixChannel = service.socket.channel(topic, params: phoenixParams, observer: sink)
     }
 
     /// Joins the channel and returns the server's join status (`control`: whether a human agent
@@ -42,23 +52,12 @@ public final class InterlocutorChannel: Sendable {
     ///   service disconnected).
     @discardableResult
     public func join() async throws(ClustaarError) -> JoinStatus {
-        let first: JoinParams
-        if let params {
-            first = params
-        } else if let paramsProvider {
-            do {
-                first = try await paramsProvider()
-            } catch {
-                throw .invalidConfiguration("the join params provider failed: \(error)")
-            }
-        } else {
-            throw .invalidConfiguration("no join params")
+        let response: PhoenixPayload
+        do {
+            response = try await phoenixChannel.join()
+        } catch {
+            throw .joining(error)
         }
-        let provider: (@Sendable () async throws -> PhoenixPayload)? = paramsProvider.map { provider in
-            { @Sendable in try Self.payload(try await provider()) }
-        }
-        let response = try await service.core.join(
-            topic: topic, params: try Self.payload(first), sink: sink, paramsProvider: provider)
         do {
             return try ClustaarJSON.decode(JoinStatus.self, from: response.bytes)
         } catch {
@@ -69,14 +68,13 @@ public final class InterlocutorChannel: Sendable {
     /// Leaves the channel. Returns once the server confirmed (or the leave timed out); pending
     /// `sendReply` calls fail with `.cancelled`, and the streams end.
     public func leave() async {
-        await service.core.leave(topic: topic)
+        await phoenixChannel.leave()
     }
 
     /// Whether the channel is joined now.
     public var isJoined: Bool {
         get async {
-            if case .joined = await service.core.channelState(topic: topic) { return true }
-            return false
+            await phoenixChannel.isJoined
         }
     }
 
@@ -109,8 +107,11 @@ public final class InterlocutorChannel: Sendable {
                 debug: debug, display: display ?? body.isDisplayedByDefault, channel: channel),
             body: body)
         let payload = try Self.payload(reply)
-        let result = await service.core.push(topic: topic, event: ClustaarEvent.interlocutorReply, payload: payload)
-        return ServiceCore.json(try result.get())
+        do {
+            return ClustaarError.json(try await phoenixChannel.push(ClustaarEvent.interlocutorReply, payload))
+        } catch {
+            throw .pushing(error)
+        }
     }
 
     /// The bot's replies, in order.

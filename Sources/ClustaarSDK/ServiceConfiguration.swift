@@ -1,4 +1,5 @@
 import Logging
+import PhoenixClient
 import PhoenixProtocol
 
 extension ClustaarWebChatService {
@@ -37,5 +38,28 @@ extension ClustaarWebChatService {
         public var logger: Logger = Logger(label: "clustaar.sdk")
 
         public init() {}
+
+        /// The socket's configuration: the same settings, and one channel object per
+        /// interlocutor (a second join of a topic is refused, not a replacement).
+        var socketConfiguration: PhoenixSocket.Configuration {
+            var socket = PhoenixSocket.Configuration()
+            socket.serializer = serializer
+            socket.heartbeatInterval = heartbeatInterval
+            socket.joinTimeout = joinTimeout
+            socket.pushTimeout = pushTimeout
+            socket.pushBufferLimit = pushBufferLimit
+            socket.reconnectPolicy = reconnectPolicy
+            socket.rejoinDelays = rejoinDelays
+            socket.joinErrorPolicy = joinErrorPolicy
+            socket.duplicateJoins = .refuse
+            socket.params = params
+            socket.authToken = authToken
+            socket.headers = headers
+            socket.limits = limits
+            socket.timeouts = timeouts
+            socket.tls = tls
+            socket.logger = logger
+            return socket
+        }
     }
 }

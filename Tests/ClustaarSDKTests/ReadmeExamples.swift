@@ -79,3 +79,44 @@ func phoenixFrames() throws -> PhoenixMessage {
     // kind == .reply(status: "ok"); payload == .json(#"{"control":false}"#), a slice of the
     // frame's bytes, ready for JSONDecoder.
 }
+
+import Foundation
+import PhoenixClient
+import TransportPOSIX
+
+struct Shout: Codable, Sendable {
+    var user: String
+    var body: String
+}
+
+func lobby() async throws {
+    let socket = try PhoenixSocket(
+        endpoint: URL(string: "ws://localhost:4000/socket")!,
+        transport: POSIXTransport())
+    try await socket.connect()
+
+    let room = socket.channel("room:lobby", params: .json(#"{"user":"ada"}"#))
+    Task {
+        // One ordered stream: the server's messages and the channel's life.
+        for await event in room.events {
+            switch event {
+            case .message(let message) where message.event == "shout":
+                if let shout = try? message.decode(Shout.self) { print("\(shout.user): \(shout.body)") }
+            case .joined(_, let isRejoin): print(isRejoin ? "rejoined" : "joined")
+            case .errored(let cause): print("rejoining: \(cause)")
+            case .closed(let cause): print("closed: \(cause)")
+            default: break
+            }
+        }
+    }
+    try await room.join()
+
+    // Each push returns the server's reply, or throws a `PhoenixClientError` that says why:
+    // refused, timed out, or outcome unknown (the connection was lost, or the channel crashed,
+    // before the reply; it is never re-sent).
+    try await room.push("shout", encoding: Shout(user: "ada", body: "hello"))
+    _ = try await room.push("upload", binary: [0x01, 0x02, 0xFF])  // a binary frame (JSON v2)
+
+    await room.leave()
+    await socket.disconnect()
+}

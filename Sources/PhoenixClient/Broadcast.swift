@@ -5,7 +5,8 @@ import TransportCore
 ///
 /// Buffers are unbounded: a chat event is never dropped for a slow consumer. (The volume is
 /// bounded by what the server sends; a consumer that never reads should cancel its iteration.)
-final class Broadcast<Element: Sendable>: Sendable {
+/// Shared with ClustaarSDK (package access), which fans its typed streams out the same way.
+package final class Broadcast<Element: Sendable>: Sendable {
     private struct State {
         var subscribers: [UInt64: AsyncStream<Element>.Continuation] = [:]
         var nextID: UInt64 = 0
@@ -15,7 +16,9 @@ final class Broadcast<Element: Sendable>: Sendable {
     private let state = Locked(State())
 
     /// A new subscription. If the broadcast has finished, the stream ends at once.
-    func subscribe() -> AsyncStream<Element> {
+    package init() {}
+
+    package func subscribe() -> AsyncStream<Element> {
         let (stream, continuation) = AsyncStream<Element>.makeStream(bufferingPolicy: .unbounded)
         let id = state.withLock { state -> UInt64? in
             guard !state.finished else { return nil }
@@ -33,15 +36,15 @@ final class Broadcast<Element: Sendable>: Sendable {
         return stream
     }
 
-    var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    package var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
-    func send(_ element: Element) {
+    package func send(_ element: Element) {
         let subscribers = state.withLock { Array($0.subscribers.values) }
         for subscriber in subscribers { subscriber.yield(element) }
     }
 
     /// Ends every subscription; later subscriptions end at once.
-    func finish() {
+    package func finish() {
         let subscribers = state.withLock { state -> [AsyncStream<Element>.Continuation] in
             state.finished = true
             defer { state.subscribers = [:] }

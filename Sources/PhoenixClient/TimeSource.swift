@@ -1,7 +1,7 @@
 import PhoenixProtocol
 
 /// Adapts any `Clock` to the state machine's `PhoenixInstant`s: instants are durations since
-/// the clock's reading when the service was made.
+/// the clock's reading when the socket was made.
 struct TimeSource: Sendable {
     let now: @Sendable () -> PhoenixInstant
     let sleep: @Sendable (PhoenixInstant) async throws -> Void

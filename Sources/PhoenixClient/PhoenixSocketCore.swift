@@ -1,24 +1,24 @@
-import ClustaarModels
 import Foundation
 import Logging
 import PhoenixProtocol
 import TransportCore
 
 /// Owns one `PhoenixSocketStateMachine` and runs its actions: opens and closes transport
-/// connections, writes frames, arms the one timer the machine asks for, and resumes the callers
-/// waiting on `connect`, `join`, `sendReply` and `leave`.
+/// connections, writes frames, arms the one timer the machine asks for, delivers channel events,
+/// and resumes the callers waiting on `connect`, `join`, `push` and `leave`.
 ///
 /// Every input goes through `run(_:)`, so actions run in the order the machine returned them.
 /// Connection callbacks carry the generation of the connection they belong to; those of an older
-/// connection are ignored.
-actor ServiceCore {
-    private let configuration: ClustaarWebChatService.Configuration
+/// connection are ignored. Channel events are delivered here, on the actor, straight into each
+/// channel's outlet: no task or stream sits between a frame and its channel.
+actor PhoenixSocketCore {
+    private let configuration: PhoenixSocket.Configuration
     private let transport: any Transport
     private let time: TimeSource
     private let logger: Logger
     private var machine: PhoenixSocketStateMachine
 
-    let states = Broadcast<ConnectionState>()
+    let states = Broadcast<PhoenixConnectionState>()
     let droppedFrames = Broadcast<PhoenixCodingError>()
 
     // The transport connection.
@@ -27,19 +27,37 @@ actor ServiceCore {
     private var connection: (any WebSocketConnection)?
     private var writer: AsyncStream<WebSocketMessage>.Continuation?
     private var everOpened = false
-    private var connectWaiters: [CheckedContinuation<Result<Void, ClustaarError>, Never>] = []
+    private var connectWaiters: [CheckedContinuation<Result<Void, PhoenixClientError>, Never>] = []
     private var disconnectWaiters: [CheckedContinuation<Void, Never>] = []
+    /// How the last connection ended, for the pushes it leaves without a reply.
+    private var lastLoss: PhoenixOutcomeUnknownCause = .connectionLost(code: nil, reason: "")
 
     // The machine's timer.
     private var timerTask: Task<Void, Never>?
     private var armedDeadline: PhoenixInstant?
 
     // Channels and calls in progress.
-    private var sinks: [String: ChannelSink] = [:]
-    private var paramsProviders: [String: @Sendable () async throws -> PhoenixPayload] = [:]
-    private var joinWaiters: [String: [CheckedContinuation<Result<PhoenixPayload, ClustaarError>, Never>]] = [:]
-    private var leaveWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
-    private var pushWaiters: [PhoenixPushID: CheckedContinuation<PushOutcome, Never>] = [:]
+    private var members: [String: Member] = [:]
+    private var pushWaiters: [PhoenixPushID: PushWaiter] = [:]
+
+    private struct PushWaiter {
+        let continuation: CheckedContinuation<PushOutcome, Never>
+        /// The channel and event, when the channel's observer follows replies.
+        let observed: (outlet: PhoenixChannelOutlet, event: String)?
+    }
+
+    /// The channel object that holds a topic, and its calls in progress.
+    private struct Member {
+        let outlet: PhoenixChannelOutlet
+        var params: PhoenixPayload
+        let paramsProvider: (@Sendable () async throws -> PhoenixPayload)?
+        var joinWaiters: [CheckedContinuation<Result<PhoenixPayload, PhoenixClientError>, Never>] = []
+        var leaveWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Whether a join succeeded in this life: every later one is a rejoin.
+        var joinedBefore = false
+        /// Set when the channel ends for a reason the machine does not know (replaced).
+        var closeCause: PhoenixChannelCloseCause?
+    }
 
     enum PushOutcome: Sendable {
         case completed(PhoenixPushResult)
@@ -49,9 +67,9 @@ actor ServiceCore {
     init(
         endpoint: URL,
         transport: any Transport,
-        configuration: ClustaarWebChatService.Configuration,
+        configuration: PhoenixSocket.Configuration,
         time: TimeSource
-    ) throws(ClustaarError) {
+    ) throws(PhoenixClientError) {
         self.configuration = configuration
         self.transport = transport
         self.time = time
@@ -73,17 +91,22 @@ actor ServiceCore {
                 closeTimeout: configuration.timeouts.close)
             machine = PhoenixSocketStateMachine(configuration: socketConfiguration)
         } catch {
-            throw .invalidConfiguration("\(error)")
+            throw Self.clientError(error)
         }
     }
 
     var isConnected: Bool { machine.state == .open }
 
-    var socketState: PhoenixSocketState { machine.state }
+    /// Pushes not completed yet (buffered or in flight).
+    var pendingPushCount: Int { machine.pendingPushCount }
+
+    func channelState(_ outlet: PhoenixChannelOutlet, topic: String) -> PhoenixChannelState? {
+        members[topic]?.outlet === outlet ? machine.channelState(topic: topic) : nil
+    }
 
     // MARK: Socket
 
-    func connect() async throws(ClustaarError) {
+    func connect() async throws(PhoenixClientError) {
         if machine.state == .open { return }
         let result = await withCheckedContinuation { continuation in
             connectWaiters.append(continuation)
@@ -101,32 +124,39 @@ actor ServiceCore {
 
     func disconnect() async {
         run(machine.disconnect(now: time.now()))
-        failConnectWaiters(.cancelled(reason: "disconnected"))
+        failConnectWaiters(.cancelled(.disconnected))
         guard connectionTask != nil else { return }
         await withCheckedContinuation { disconnectWaiters.append($0) }
     }
 
-    /// The service is gone: disconnect and end every stream.
+    /// The socket is gone: disconnect and end every stream.
     func shutdown() async {
         await disconnect()
         timerTask?.cancel()
         states.finish()
         droppedFrames.finish()
-        for sink in sinks.values { sink.end() }
-        sinks = [:]
+        for topic in Array(members.keys) {
+            channelEnded(topic, cause: .disconnected, failingJoinsWith: .cancelled(.disconnected))
+        }
     }
 
     // MARK: Channels
 
     func join(
+        _ outlet: PhoenixChannelOutlet,
         topic: String,
         params: PhoenixPayload,
-        sink: ChannelSink,
         paramsProvider: (@Sendable () async throws -> PhoenixPayload)?
-    ) async throws(ClustaarError) -> PhoenixPayload {
-        if let existing = sinks[topic], existing !== sink { throw .alreadyJoined(topic: topic) }
-        if sinks[topic] === sink, case .joined = machine.channelState(topic: topic) {
-            throw .alreadyJoined(topic: topic)
+    ) async throws(PhoenixClientError) -> PhoenixPayload {
+        if let existing = members[topic] {
+            guard existing.outlet !== outlet, configuration.duplicateJoins == .replace else {
+                throw .alreadyJoined(topic: topic)
+            }
+            // As phoenix.js: the other channel object leaves, then this one joins.
+            logger.debug("leaving a duplicate join", metadata: ["topic": "\(topic)"])
+            members[topic]?.closeCause = .replaced
+            await leave(existing.outlet, topic: topic)
+            if members[topic] != nil { throw .alreadyJoined(topic: topic) }
         }
         let actions: [PhoenixSocketAction]
         do {
@@ -134,66 +164,89 @@ actor ServiceCore {
             options.refreshesParams = paramsProvider != nil
             actions = try machine.join(topic: topic, params: params, options: options, now: time.now())
         } catch {
-            throw Self.clustaarError(error)
+            throw Self.clientError(error)
         }
-        sink.reopenIfEnded()
-        sinks[topic] = sink
-        paramsProviders[topic] = paramsProvider
+        outlet.reopenIfEnded()
+        members[topic] = Member(outlet: outlet, params: params, paramsProvider: paramsProvider)
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                joinWaiters[topic, default: []].append(continuation)
+                members[topic]?.joinWaiters.append(continuation)
                 run(actions)
             }
         } onCancel: {
-            Task { await self.abandonJoin(topic: topic) }
+            Task { await self.abandonJoin(outlet, topic: topic) }
         }
         return try result.get()
     }
 
-    func leave(topic: String) async {
-        guard sinks[topic] != nil else { return }
+    func leave(_ outlet: PhoenixChannelOutlet, topic: String) async {
+        guard members[topic]?.outlet === outlet else { return }
         do {
             let actions = try machine.leave(topic: topic, now: time.now())
             await withCheckedContinuation { continuation in
-                leaveWaiters[topic, default: []].append(continuation)
-                run(actions)
+                members[topic]?.leaveWaiters.append(continuation)
+                run(actions)  // without a socket, the channel closes (and this resumes) in here
             }
         } catch {
-            channelEnded(topic, failingJoinsWith: .cancelled(reason: "left"))
+            channelEnded(topic, cause: .left, failingJoinsWith: .cancelled(.left))
         }
     }
 
-    func channelState(topic: String) -> PhoenixChannelState? { machine.channelState(topic: topic) }
+    func isJoined(_ outlet: PhoenixChannelOutlet, topic: String) -> Bool {
+        guard members[topic]?.outlet === outlet, case .joined = machine.channelState(topic: topic) else { return false }
+        return true
+    }
 
-    func push(topic: String, event: String, payload: PhoenixPayload) async -> Result<PhoenixPayload, ClustaarError> {
+    func push(
+        _ outlet: PhoenixChannelOutlet,
+        topic: String,
+        event: String,
+        payload: PhoenixPayload,
+        timeout: Duration?
+    ) async -> Result<PhoenixPayload, PhoenixClientError> {
+        /// A push refused before it is sent: its caller and the observer are told.
+        func refused(_ error: PhoenixClientError) -> Result<PhoenixPayload, PhoenixClientError> {
+            outlet.observer?.channel(event, replied: .failure(error))
+            return .failure(error)
+        }
+        guard members[topic]?.outlet === outlet else { return refused(.notJoined) }
+        if case .binary = payload, configuration.serializer == .jsonV1 {
+            // A v1 server reads text frames only: nothing would reach the channel.
+            return refused(.unencodable("binary payloads need the JSON v2 serializer (JSON v1 has no binary frames)"))
+        }
         let id: PhoenixPushID
         let actions: [PhoenixSocketAction]
         do {
-            (id, actions) = try machine.push(topic: topic, event: event, payload: payload, now: time.now())
+            (id, actions) = try machine.push(
+                topic: topic, event: event, payload: payload, timeout: timeout, now: time.now())
         } catch {
-            return .failure(.notJoined)
+            return refused(.notJoined)
         }
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                pushWaiters[id] = continuation
+                pushWaiters[id] = PushWaiter(
+                    continuation: continuation, observed: outlet.observer == nil ? nil : (outlet, event))
                 run(actions)
             }
         } onCancel: {
             Task { await self.abandonPush(id) }
         }
         switch outcome {
-        case .taskCancelled: return .failure(.cancelled(reason: "the task was cancelled"))
-        case .completed(let result): return Self.pushResult(result)
+        case .taskCancelled: return .failure(.cancelled(.taskCancelled))
+        case .completed(let result): return pushResult(result)
         }
     }
 
     private func abandonPush(_ id: PhoenixPushID) {
-        pushWaiters.removeValue(forKey: id)?.resume(returning: .taskCancelled)
+        pushWaiters.removeValue(forKey: id)?.continuation.resume(returning: .taskCancelled)
     }
 
-    private func abandonJoin(topic: String) {
-        guard let waiters = joinWaiters.removeValue(forKey: topic), !waiters.isEmpty else { return }
-        for waiter in waiters { waiter.resume(returning: .failure(.cancelled(reason: "the task was cancelled"))) }
+    private func abandonJoin(_ outlet: PhoenixChannelOutlet, topic: String) {
+        guard members[topic]?.outlet === outlet, let waiters = members[topic]?.joinWaiters, !waiters.isEmpty else {
+            return
+        }
+        members[topic]?.joinWaiters = []
+        for waiter in waiters { waiter.resume(returning: .failure(.cancelled(.taskCancelled))) }
         if let actions = try? machine.leave(topic: topic, now: time.now()) { run(actions) }
     }
 
@@ -211,7 +264,11 @@ actor ServiceCore {
             case .closeTransport(let code, let reason): closeTransport(code: CloseCode(code), reason: reason)
             case .emit(let event): handle(event)
             case .completePush(let id, let result):
-                pushWaiters.removeValue(forKey: id)?.resume(returning: .completed(result))
+                guard let waiter = pushWaiters.removeValue(forKey: id) else { break }
+                if let (outlet, event) = waiter.observed {
+                    outlet.observer?.channel(event, replied: pushResult(result))
+                }
+                waiter.continuation.resume(returning: .completed(result))
             case .requestJoinParams(let topic): requestJoinParams(topic: topic)
             }
         }
@@ -233,6 +290,7 @@ actor ServiceCore {
             states.send(.closed(code: code.map { CloseCode(rawValue: $0) }, reason: reason))
         case .heartbeatTimedOut:
             logger.warning("heartbeat unanswered: reconnecting")
+            lastLoss = .connectionLost(code: nil, reason: "heartbeat timeout")
             states.send(.error(TransportError(.connectionLost, "heartbeat timeout")))
         case .reconnectScheduled(let attempt, let at):
             states.send(.reconnecting(attempt: attempt, delay: time.now().duration(to: at)))
@@ -240,59 +298,87 @@ actor ServiceCore {
             logger.error("reconnect abandoned after \(attempts) attempts")
             failConnectWaiters(.notConnected)
         case .channelJoined(let topic, let response):
-            for waiter in joinWaiters.removeValue(forKey: topic) ?? [] { waiter.resume(returning: .success(response)) }
+            guard var member = members[topic] else { return }
+            let waiters = member.joinWaiters
+            member.joinWaiters = []
+            let isRejoin = member.joinedBefore
+            member.joinedBefore = true
+            members[topic] = member
+            member.outlet.deliver(.joined(response: response, isRejoin: isRejoin))
+            for waiter in waiters { waiter.resume(returning: .success(response)) }
         case .channelJoinFailed(let topic, let failure, let retryAt):
-            let waiting = !(joinWaiters[topic] ?? []).isEmpty
-            switch failure {
-            case .rejected(_, let response):
-                if retryAt == nil {
-                    channelEnded(topic, failingJoinsWith: .joinRejected(reason: Self.json(response)))
-                }
-            case .timedOut:
-                // A caller waiting on `join()` is told now, and the channel is left so that nothing
-                // keeps retrying behind its back. A rejoin that times out later keeps retrying.
-                if waiting || retryAt == nil {
-                    let actions = (try? machine.leave(topic: topic, now: time.now())) ?? []
-                    channelEnded(topic, failingJoinsWith: .joinTimedOut)
-                    run(actions)
-                }
-            case .unencodable(let error):
-                channelEnded(topic, failingJoinsWith: .encoding("\(error)"))
-            }
+            joinFailed(topic, failure: failure, retryAt: retryAt)
         case .channelClosed(let topic, let reason):
-            let why: String =
-                switch reason {
-                case .left: "left"
-                case .serverClosed: "closed by the server"
-                case .disconnected: "disconnected"
-                }
-            channelEnded(topic, failingJoinsWith: .cancelled(reason: why))
+            switch reason {
+            case .left: channelEnded(topic, cause: .left, failingJoinsWith: .cancelled(.left))
+            case .serverClosed:
+                channelEnded(topic, cause: .closedByServer, failingJoinsWith: .cancelled(.closedByServer))
+            case .disconnected: channelEnded(topic, cause: .disconnected, failingJoinsWith: .cancelled(.disconnected))
+            }
         case .channelErrored(let topic, let reason, _):
-            logger.notice("channel errored, rejoining", metadata: ["topic": "\(topic)", "reason": "\(reason)"])
+            let cause: PhoenixChannelErrorCause =
+                switch reason {
+                case .connectionLost: .connectionLost
+                case .serverError(let payload): .crashed(payload)
+                }
+            logger.notice("channel errored, rejoining", metadata: ["topic": "\(topic)", "reason": "\(cause)"])
+            members[topic]?.outlet.deliver(.errored(cause))
         case .message(let topic, let event, let payload):
-            sinks[topic]?.deliver(event: event, payload: payload)
+            members[topic]?.outlet.deliver(.message(PhoenixChannelMessage(event: event, payload: payload)))
         case .decodeFailed(let error):
             logger.warning("undecodable frame dropped", metadata: ["error": "\(error)"])
             droppedFrames.send(error)
         }
     }
 
-    private func channelEnded(_ topic: String, failingJoinsWith error: ClustaarError) {
-        for waiter in joinWaiters.removeValue(forKey: topic) ?? [] { waiter.resume(returning: .failure(error)) }
-        for waiter in leaveWaiters.removeValue(forKey: topic) ?? [] { waiter.resume() }
-        paramsProviders[topic] = nil
-        sinks.removeValue(forKey: topic)?.end()
+    private func joinFailed(_ topic: String, failure: PhoenixJoinFailure, retryAt: PhoenixInstant?) {
+        guard let member = members[topic] else { return }
+        switch failure {
+        case .rejected(let status, let response):
+            member.outlet.deliver(.rejected(status: status, response: response, willRetry: retryAt != nil))
+            if retryAt == nil {
+                channelEnded(
+                    topic, cause: .joinRejected, failingJoinsWith: .joinRejected(status: status, response: response))
+            }
+        case .timedOut:
+            // A caller waiting on `join()` is told now, and the channel is left so that nothing
+            // keeps retrying behind its back. A rejoin that times out later keeps retrying.
+            if !member.joinWaiters.isEmpty || retryAt == nil {
+                let actions = (try? machine.leave(topic: topic, now: time.now())) ?? []
+                channelEnded(topic, cause: .joinTimedOut, failingJoinsWith: .joinTimedOut)
+                run(actions)
+            } else {
+                member.outlet.deliver(.errored(.joinTimedOut))
+            }
+        case .unencodable(let error):
+            channelEnded(topic, cause: .joinUnencodable, failingJoinsWith: .unencodable(error.description))
+        }
     }
 
-    private func failConnectWaiters(_ error: ClustaarError) {
+    /// The channel object's life is over: its calls end, then its streams.
+    private func channelEnded(
+        _ topic: String,
+        cause: PhoenixChannelCloseCause,
+        failingJoinsWith error: PhoenixClientError
+    ) {
+        guard let member = members.removeValue(forKey: topic) else { return }
+        let cause = member.closeCause ?? cause
+        let error: PhoenixClientError = member.closeCause == .replaced ? .cancelled(.replaced) : error
+        for waiter in member.joinWaiters { waiter.resume(returning: .failure(error)) }
+        for waiter in member.leaveWaiters { waiter.resume() }
+        member.outlet.end(cause)
+    }
+
+    private func failConnectWaiters(_ error: PhoenixClientError) {
         let waiters = connectWaiters
         connectWaiters = []
         for waiter in waiters { waiter.resume(returning: .failure(error)) }
     }
 
     private func requestJoinParams(topic: String) {
-        guard let provider = paramsProviders[topic] else {
-            run(machine.joinParamsProvided(topic: topic, params: .emptyObject, now: time.now()))
+        guard let member = members[topic] else { return }
+        guard let provider = member.paramsProvider else {
+            run(machine.joinParamsProvided(topic: topic, params: member.params, now: time.now()))
             return
         }
         // The task runs on this actor; only the provider's own work happens elsewhere.
@@ -308,6 +394,7 @@ actor ServiceCore {
     }
 
     private func joinParamsReady(topic: String, params: PhoenixPayload) {
+        members[topic]?.params = params
         run(machine.joinParamsProvided(topic: topic, params: params, now: time.now()))
     }
 
@@ -332,7 +419,7 @@ actor ServiceCore {
 
     /// One connection's life, off the actor: open it, pump writes and reads, report its end.
     private nonisolated static func runConnection(
-        core: ServiceCore,
+        core: PhoenixSocketCore,
         transport: any Transport,
         request: WebSocketRequest,
         generation: Int
@@ -404,6 +491,7 @@ actor ServiceCore {
         if let failure {
             let transportError =
                 failure as? TransportError ?? TransportError(.connectionLost, "\(failure)")
+            lastLoss = .connectionLost(code: nil, reason: transportError.reason)
             states.send(.error(transportError))
             if !everOpened && !connectWaiters.isEmpty {
                 // `connect()` reports its own failure instead of retrying behind the caller's back.
@@ -414,6 +502,7 @@ actor ServiceCore {
             }
             run(machine.transportFailed(transportError.reason, now: now))
         } else {
+            lastLoss = .connectionLost(code: closeCode, reason: closeReason ?? "")
             run(
                 machine.transportClosed(
                     code: closeCode?.rawValue, reason: closeReason ?? "", now: now))
@@ -478,35 +567,40 @@ actor ServiceCore {
 
     // MARK: Mapping
 
-    static func json(_ payload: PhoenixPayload) -> JSONValue {
-        (try? ClustaarJSON.decode(JSONValue.self, from: payload.bytes)) ?? .null
-    }
-
-    static func pushResult(_ result: PhoenixPushResult) -> Result<PhoenixPayload, ClustaarError> {
+    private func pushResult(_ result: PhoenixPushResult) -> Result<PhoenixPayload, PhoenixClientError> {
         switch result {
         case .ok(let response): .success(response)
-        case .error(let status, let response): .failure(.replyRejected(status: status, response: json(response)))
+        case .error(let status, let response): .failure(.replyRejected(status: status, response: response))
         case .timeout: .failure(.replyTimedOut)
         case .cancelled(let why):
             switch why {
             case .bufferFull(let limit): .failure(.bufferFull(limit: limit))
-            case .connectionLost, .channelErrored: .failure(.outcomeUnknown)
-            case .left: .failure(.cancelled(reason: "the channel was left"))
-            case .disconnected: .failure(.cancelled(reason: "the service disconnected"))
-            case .channelClosed: .failure(.cancelled(reason: "the server closed the channel"))
-            case .joinFailed: .failure(.notJoined)
-            case .unencodable(let error): .failure(.encoding("\(error)"))
+            case .connectionLost: .failure(.outcomeUnknown(lastLoss))
+            case .channelErrored: .failure(.outcomeUnknown(.channelCrashed))
+            case .left: .failure(.cancelled(.left))
+            case .disconnected: .failure(.cancelled(.disconnected))
+            case .channelClosed: .failure(.cancelled(.closedByServer))
+            case .joinFailed: .failure(.cancelled(.joinFailed))
+            case .unencodable(let error): .failure(.unencodable(Self.unencodableText(error)))
             }
         }
     }
 
-    static func clustaarError(_ error: PhoenixSocketError) -> ClustaarError {
+    static func unencodableText(_ error: PhoenixCodingError) -> String {
+        switch error {
+        case .unencodable(let why): why
+        default: error.description
+        }
+    }
+
+    static func clientError(_ error: PhoenixSocketError) -> PhoenixClientError {
         switch error {
         case .alreadyJoined(let topic): .alreadyJoined(topic: topic)
         case .unknownTopic, .channelLeaving: .notJoined
-        case .invalidEndpoint(let endpoint): .invalidConfiguration("endpoint \(endpoint)")
-        case .reservedTopic(let topic): .invalidConfiguration("topic \(topic) is reserved")
-        case .unencodable(let error): .encoding("\(error)")
+        case .invalidEndpoint(let endpoint):
+            .invalidConfiguration("the endpoint is not a ws, wss, http or https URL with a host: \(endpoint)")
+        case .reservedTopic(let topic): .reservedTopic(topic)
+        case .unencodable(let error): .unencodable(unencodableText(error))
         }
     }
 }

@@ -1,0 +1,203 @@
+import Foundation
+import PhoenixProtocol
+import TransportCore
+
+/// One event the server pushed or broadcast on a channel: its name and payload, as received.
+public struct PhoenixChannelMessage: Sendable, Hashable {
+    /// The event name (`new_msg`, `presence_diff`...).
+    public let event: String
+    /// The payload: JSON text (a slice of the frame), or bytes from a binary frame.
+    public let payload: PhoenixPayload
+
+    public init(event: String, payload: PhoenixPayload) {
+        self.event = event
+        self.payload = payload
+    }
+
+    /// The payload decoded as `type` from its JSON.
+    ///
+    /// - Throws: `.undecodable` when the payload is binary or does not decode.
+    public func decode<Value: Decodable>(
+        _ type: Value.Type,
+        using decoder: JSONDecoder = JSONDecoder()
+    ) throws(PhoenixClientError) -> Value {
+        try PhoenixCoding.decode(type, from: payload, using: decoder, what: "\(event) payload")
+    }
+}
+
+/// Everything that happens on a channel, in order: the server's messages and the channel's own
+/// life. `PhoenixChannel.events` yields these; every stream ends after one `.closed`.
+public enum PhoenixChannelEvent: Sendable, Hashable {
+    /// A server push or broadcast.
+    case message(PhoenixChannelMessage)
+    /// The server accepted a join; `response` is its reply. `isRejoin` is false for the first
+    /// join of `join()` and true for every rejoin the socket made by itself afterwards.
+    case joined(response: PhoenixPayload, isRejoin: Bool)
+    /// The channel stopped working and will rejoin by itself; the cause says why.
+    case errored(PhoenixChannelErrorCause)
+    /// The server refused a join. `willRetry` true: the join-error policy retries it; false: the
+    /// channel is gone and `.closed(.joinRejected)` follows.
+    case rejected(status: String, response: PhoenixPayload, willRetry: Bool)
+    /// The channel ended; the stream ends after this event. A new `join()` starts a new life.
+    case closed(PhoenixChannelCloseCause)
+}
+
+/// Why a channel stopped working for now (it rejoins by itself).
+public enum PhoenixChannelErrorCause: Sendable, Hashable, CustomStringConvertible {
+    /// The socket's connection was lost; the channel rejoins when it reopens.
+    case connectionLost
+    /// The channel crashed on the server (`phx_error`, with its payload); it rejoins after the
+    /// rejoin delay.
+    case crashed(PhoenixPayload)
+    /// A rejoin got no answer within the join timeout; it is tried again after the rejoin delay.
+    case joinTimedOut
+
+    public var description: String {
+        switch self {
+        case .connectionLost: "the connection was lost"
+        case .crashed(let payload): "the channel crashed on the server: \(PhoenixPayloadText.describe(payload))"
+        case .joinTimedOut: "the server did not answer the rejoin in time"
+        }
+    }
+}
+
+/// Why a channel ended.
+public enum PhoenixChannelCloseCause: Sendable, Hashable, CustomStringConvertible {
+    /// `leave()` (the server confirmed, or the leave timed out, or there was no socket).
+    case left
+    /// The server closed the channel (`phx_close`).
+    case closedByServer
+    /// The socket was disconnected by the app.
+    case disconnected
+    /// Another channel object joined the same topic and replaced this one.
+    case replaced
+    /// The server refused the join for good (the `.rejected` event before this one says how).
+    case joinRejected
+    /// The first join got no answer within the join timeout; the channel was left.
+    case joinTimedOut
+    /// The join could not be written in this wire format.
+    case joinUnencodable
+
+    public var description: String {
+        switch self {
+        case .left: "left"
+        case .closedByServer: "closed by the server"
+        case .disconnected: "disconnected"
+        case .replaced: "replaced by another join of the same topic"
+        case .joinRejected: "the join was refused"
+        case .joinTimedOut: "the join timed out"
+        case .joinUnencodable: "the join could not be encoded"
+        }
+    }
+}
+
+/// What receives a channel's events as the socket produces them, on the socket's own executor:
+/// the layer above PhoenixClient (ClustaarSDK) decodes its typed streams here without a second
+/// hand-off. It must not block.
+package protocol PhoenixChannelObserver: Sendable {
+    /// A new join starts a new life of the channel (after an earlier `.closed`).
+    func channelWillJoin()
+    /// One event, in order.
+    func channel(_ event: PhoenixChannelEvent)
+    /// The outcome of a push on the channel, in order with the events (before its caller
+    /// resumes). A push given up because its task was cancelled is not reported.
+    func channel(_ event: String, replied result: Result<PhoenixPayload, PhoenixClientError>)
+}
+
+extension PhoenixChannelObserver {
+    package func channel(_ event: String, replied result: Result<PhoenixPayload, PhoenixClientError>) {}
+}
+
+/// The channel's streams and observer: what the socket core delivers to.
+final class PhoenixChannelOutlet: Sendable {
+    private struct Streams {
+        let events = Broadcast<PhoenixChannelEvent>()
+        let messages = Broadcast<PhoenixChannelMessage>()
+    }
+
+    private let streams = Locked((current: Streams(), ended: false))
+    let observer: (any PhoenixChannelObserver)?
+
+    init(observer: (any PhoenixChannelObserver)?) { self.observer = observer }
+
+    var events: AsyncStream<PhoenixChannelEvent> { streams.withLock { $0.current }.events.subscribe() }
+    var messages: AsyncStream<PhoenixChannelMessage> { streams.withLock { $0.current }.messages.subscribe() }
+
+    /// Before a join: an ended channel gets fresh streams for its new life.
+    func reopenIfEnded() {
+        let reopened = streams.withLock { state -> Bool in
+            guard state.ended else { return false }
+            state = (Streams(), false)
+            return true
+        }
+        if reopened { observer?.channelWillJoin() }
+    }
+
+    func deliver(_ event: PhoenixChannelEvent) {
+        let (current, ended) = streams.withLock { ($0.current, $0.ended) }
+        guard !ended else { return }
+        observer?.channel(event)
+        if case .message(let message) = event { current.messages.send(message) }
+        current.events.send(event)
+    }
+
+    /// Delivers `.closed(cause)` and ends every stream (once).
+    func end(_ cause: PhoenixChannelCloseCause) {
+        let current = streams.withLock { state -> Streams? in
+            guard !state.ended else { return nil }
+            state.ended = true
+            return state.current
+        }
+        guard let current else { return }
+        observer?.channel(.closed(cause))
+        current.events.send(.closed(cause))
+        current.events.finish()
+        current.messages.finish()
+    }
+}
+
+/// JSON coding of payloads for the Codable conveniences.
+enum PhoenixCoding {
+    static func encode(_ value: some Encodable, using encoder: JSONEncoder) throws(PhoenixClientError)
+        -> PhoenixPayload
+    {
+        do {
+            return .json(ArraySlice(try encoder.encode(value)))
+        } catch {
+            throw .unencodable("\(error)")
+        }
+    }
+
+    static func decode<Value: Decodable>(
+        _ type: Value.Type,
+        from payload: PhoenixPayload,
+        using decoder: JSONDecoder,
+        what: String
+    ) throws(PhoenixClientError) -> Value {
+        guard case .json(let bytes) = payload else {
+            throw .undecodable("the \(what) is binary, not JSON")
+        }
+        do {
+            return try decoder.decode(type, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw .undecodable("the \(what) does not have the expected shape: \(PhoenixCoding.explain(error))")
+        } catch {
+            throw .undecodable("the \(what): \(error)")
+        }
+    }
+
+    static func explain(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let joined = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(
+                separator: ".")
+            return joined.isEmpty ? "" : " at \(joined)"
+        }
+        switch error {
+        case .typeMismatch(_, let context): return "wrong type\(path(context))"
+        case .valueNotFound(_, let context): return "missing value\(path(context))"
+        case .keyNotFound(let key, let context): return "missing key \(key.stringValue)\(path(context))"
+        case .dataCorrupted(let context): return "invalid JSON\(path(context))"
+        @unknown default: return "invalid"
+        }
+    }
+}
