@@ -9,9 +9,11 @@ import TransportCore
 /// try await transport.withConnection(to: request) { client in ... }
 /// ```
 ///
-/// By default attempts are accepted at once; with `autoAccept: false` the client's
-/// `withConnection` waits until the test calls `accept()` or `reject(_:)`, so a test can play a
-/// server that never answers the handshake.
+/// By default attempts are accepted at once, before the server side sees them; with
+/// `autoAccept: false` the client's `withConnection` waits until the test calls `accept()` or
+/// `reject(_:)`, so a test can play a server that never answers the handshake. Whatever the
+/// server does after accepting (send, close, drop), even before the connecting task runs on,
+/// the client gets its connection and finds it in the inbound, as over a network.
 public final class InMemoryTransport: Transport {
     private let autoAccept: Bool
     private let attemptsStream: AsyncStream<InMemoryServerConnection>
@@ -43,10 +45,7 @@ public final class InMemoryTransport: Transport {
         to request: WebSocketRequest,
         _ body: (any WebSocketConnection) async throws -> Result
     ) async throws -> Result {
-        let pair = InMemoryServerConnection(request: request)
-        attemptedRequests.withLock { $0.append(request) }
-        attemptsContinuation.yield(pair)
-        if autoAccept { pair.accept() }
+        let pair = announceAttempt(request)
         let client = try await pair.waitForAcceptance()
         do {
             let result = try await body(client)
@@ -56,6 +55,19 @@ public final class InMemoryTransport: Transport {
             await client.close(code: .normalClosure, reason: "")
             throw error
         }
+    }
+
+    /// Records `request` and hands its attempt to the server side (`connections`). The
+    /// connecting task then waits for the attempt's answer; tests call the two steps apart to
+    /// force the server's moves in between.
+    func announceAttempt(_ request: WebSocketRequest) -> InMemoryServerConnection {
+        let pair = InMemoryServerConnection(request: request)
+        attemptedRequests.withLock { $0.append(request) }
+        // Accepted before the server can see it: the server may send or close the moment it
+        // gets the connection, before the connecting task runs on.
+        if autoAccept { pair.accept() }
+        attemptsContinuation.yield(pair)
+        return pair
     }
 }
 
@@ -72,10 +84,16 @@ public final class InMemoryServerConnection: Sendable {
     fileprivate let clientInbound: WebSocketInbound
 
     private enum Phase {
+        /// Not answered yet; `waiter` is the connecting task once it waits for the answer.
         case pending(waiter: CheckedContinuation<String?, any Error>?)
-        case accepted(subprotocol: String?)
-        case rejected(TransportError)
-        case closed
+        /// The handshake succeeded and neither side has closed.
+        case open(subprotocol: String?)
+        /// The handshake succeeded, then a side closed or the server dropped. A connecting task
+        /// that had not come to wait yet still gets its connection and reads the close (or the
+        /// loss) in its inbound, as a real client reads the 101 before the close frame behind it.
+        case closed(subprotocol: String?)
+        /// Rejected, or closed before any answer: the connecting task's `withConnection` throws.
+        case failed(TransportError)
     }
 
     private let phase: Locked<Phase>
@@ -95,7 +113,7 @@ public final class InMemoryServerConnection: Sendable {
     public func accept(subprotocol: String? = nil) {
         let waiter = phase.withLock { phase -> CheckedContinuation<String?, any Error>? in
             guard case .pending(let waiter) = phase else { return nil }
-            phase = .accepted(subprotocol: subprotocol)
+            phase = .open(subprotocol: subprotocol)
             return waiter
         }
         waiter?.resume(returning: subprotocol)
@@ -105,7 +123,7 @@ public final class InMemoryServerConnection: Sendable {
     public func reject(_ error: TransportError) {
         let waiter = phase.withLock { phase -> CheckedContinuation<String?, any Error>? in
             guard case .pending(let waiter) = phase else { return nil }
-            phase = .rejected(error)
+            phase = .failed(error)
             return waiter
         }
         waiter?.resume(throwing: error)
@@ -114,14 +132,22 @@ public final class InMemoryServerConnection: Sendable {
     /// Whether the test accepted this attempt and the connection is not closed yet.
     public var isOpen: Bool {
         phase.withLock { phase in
-            if case .accepted = phase { return true }
+            if case .open = phase { return true }
             return false
         }
     }
 
-    /// Delivers `message` to the client. Throws `.closed` once the connection is closed.
+    /// Delivers `message` to the client. Throws `.closed` before the attempt is accepted and
+    /// once the connection is closed.
     public func send(_ message: WebSocketMessage) throws(TransportError) {
-        guard isOpen else { throw TransportError(.closed, "the in-memory connection is closed") }
+        let open = phase.withLock { phase -> Result<Void, TransportError> in
+            switch phase {
+            case .open: .success(())
+            case .pending: .failure(TransportError(.closed, "the in-memory connection is not accepted yet"))
+            case .closed, .failed: .failure(TransportError(.closed, "the in-memory connection is closed"))
+            }
+        }
+        try open.get()
         toClient.yield(message)
     }
 
@@ -129,9 +155,11 @@ public final class InMemoryServerConnection: Sendable {
     public func send(text: String) throws(TransportError) { try send(.text(text)) }
 
     /// The server closes: the client sees `.close(code, reason)` and its inbound ends; the
-    /// server's inbound sees the client's echo and ends.
+    /// server's inbound sees the client's echo and ends. Before the attempt is accepted, this
+    /// fails it: the client's `withConnection` throws `.closed`.
     public func close(code: CloseCode, reason: String) {
-        guard markClosed() else { return }
+        let failure = TransportError(.closed, "the in-memory server closed the attempt before accepting it")
+        guard markClosed(failingAPendingAttemptWith: failure) else { return }
         toClient.yield(.close(code: code, reason: reason))
         toClient.finish()
         toServer.yield(.close(code: code, reason: reason))
@@ -139,38 +167,55 @@ public final class InMemoryServerConnection: Sendable {
     }
 
     /// The connection drops without a closing handshake (like a TCP reset): the client's
-    /// inbound throws `connectionLost`.
+    /// inbound throws `connectionLost`. Before the attempt is accepted, the client's
+    /// `withConnection` throws `connectionLost`.
     public func drop(reason: String = "connection dropped") {
-        guard markClosed() else { return }
+        guard markClosed(failingAPendingAttemptWith: TransportError(.connectionLost, reason)) else { return }
         toClient.finish(throwing: TransportError(.connectionLost, reason))
         toServer.finish()
     }
 
     fileprivate func clientClosed(code: CloseCode, reason: String) {
-        guard markClosed() else { return }
+        // The client has its connection, so the attempt is not pending: the failure is unused.
+        guard markClosed(failingAPendingAttemptWith: TransportError(.closed, "closed by the client")) else {
+            return
+        }
         toServer.yield(.close(code: code, reason: reason))
         toServer.finish()
         toClient.yield(.close(code: code, reason: reason))
         toClient.finish()
     }
 
-    private func markClosed() -> Bool {
+    /// Whether the connecting task is waiting for this attempt's answer (lets a test force the
+    /// order "the client waits, then the server moves").
+    var hasWaitingClient: Bool {
         phase.withLock { phase in
-            switch phase {
-            case .accepted:
-                phase = .closed
-                return true
-            case .pending(let waiter):
-                phase = .closed
-                waiter?.resume(throwing: TransportError(.closed, "the in-memory connection was closed"))
-                return false
-            case .rejected, .closed:
-                return false
-            }
+            if case .pending(waiter: .some) = phase { return true }
+            return false
         }
     }
 
-    fileprivate func waitForAcceptance() async throws -> InMemoryClientConnection {
+    /// Moves an open connection to `.closed` and returns true: the caller then delivers the
+    /// close. A pending attempt fails with `failure` instead (its waiting client, if any, is
+    /// resumed with it); a closed or failed one does not change. Returns false in those cases.
+    private func markClosed(failingAPendingAttemptWith failure: TransportError) -> Bool {
+        let (wasOpen, waiter) = phase.withLock { phase -> (Bool, CheckedContinuation<String?, any Error>?) in
+            switch phase {
+            case .open(let subprotocol):
+                phase = .closed(subprotocol: subprotocol)
+                return (true, nil)
+            case .pending(let waiter):
+                phase = .failed(failure)
+                return (false, waiter)
+            case .closed, .failed:
+                return (false, nil)
+            }
+        }
+        waiter?.resume(throwing: failure)
+        return wasOpen
+    }
+
+    func waitForAcceptance() async throws -> InMemoryClientConnection {
         // The client side is made here, on the connecting task, not by whoever accepts: handing an
         // object over through a continuation is a path ThreadSanitizer does not see as ordered
         // (swiftlang/swift#57803), and it reported the object's fields as racing.
@@ -185,9 +230,9 @@ public final class InMemoryServerConnection: Sendable {
                 case .pending:
                     phase = .pending(waiter: continuation)
                     return nil
-                case .accepted(let subprotocol): return .success(subprotocol)
-                case .rejected(let error): return .failure(error)
-                case .closed: return .failure(TransportError(.closed, "the in-memory connection was closed"))
+                // Closed after the accept: the handshake succeeded, the close waits in the inbound.
+                case .open(let subprotocol), .closed(let subprotocol): return .success(subprotocol)
+                case .failed(let error): return .failure(error)
                 }
             }
             switch immediate {

@@ -58,8 +58,14 @@ extension TransportConformance {
                 // put many frames in one write, and large messages go out in fragments between
                 // small ones.
                 let sizes = [0, 1, 7, 125, 126, 127, 300, 1000, 16_000, 65_535, 65_536, 70_000]
+                // Byte i of message n is UInt8(truncatingIfNeeded: i * 7 + n), and n is in the first two
+                // bytes. Each message is a slice of one tape of k * 7, starting at m = n * 183 mod 256
+                // (183 * 7 = 1 mod 256, so (i + m) * 7 = i * 7 + n mod 256): a copy, not a loop over
+                // every byte, which took 25 s of CPU per 2,000 messages under ThreadSanitizer.
+                let tape = (0..<((sizes.max() ?? 0) + 256)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
                 func message(_ index: Int) -> WebSocketMessage {
-                    var bytes = (0..<sizes[index % sizes.count]).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index) }
+                    let start = (index &* 183) & 0xff
+                    var bytes = Array(tape[start..<start + sizes[index % sizes.count]])
                     if bytes.count >= 2 { (bytes[0], bytes[1]) = (UInt8(index >> 8), UInt8(index & 0xff)) }
                     return .binary(bytes)
                 }

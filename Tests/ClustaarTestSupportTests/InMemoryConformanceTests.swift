@@ -8,6 +8,8 @@ import TransportCore
 /// paths as the Python loopback server, each answered with what that server would do.
 actor InMemoryConformanceServer {
     private var closeReports: [String: [String: Any]] = [:]
+    /// The ids of /record-close connections still open, with the /report answers waiting for them.
+    private var recordings: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     func serve(_ transport: InMemoryTransport) async {
         await withTaskGroup(of: Void.self) { group in
@@ -18,7 +20,23 @@ actor InMemoryConformanceServer {
     }
 
     private func record(_ id: String, _ report: [String: Any]) { closeReports[id] = report }
-    private func report(of id: String) -> [String: Any] { closeReports[id] ?? [:] }
+
+    // The Python server records the client's close before it answers it, so a client that asks
+    // for the report after its closing handshake finds the record. In memory the transport
+    // answers the client's close at once, and this server reads it later: /report waits for the
+    // recording connection of its id to end, as the closing handshake would have made it.
+    private func startRecording(_ id: String) { recordings[id] = [] }
+
+    private func finishRecording(_ id: String) {
+        for waiter in recordings.removeValue(forKey: id) ?? [] { waiter.resume() }
+    }
+
+    private func report(of id: String) async -> [String: Any] {
+        if recordings[id] != nil {
+            await withCheckedContinuation { recordings[id, default: []].append($0) }
+        }
+        return closeReports[id] ?? [:]
+    }
 
     private func handle(_ connection: InMemoryServerConnection) async {
         let url = connection.request.url
@@ -28,6 +46,10 @@ actor InMemoryConformanceServer {
             },
             uniquingKeysWith: { first, _ in first })
         let id = query["id"] ?? ""
+        // Before the accept: the client cannot ask for this id's report before it is connected.
+        let records = url.path == "/record-close"
+        if records { startRecording(id) }
+        defer { if records { finishRecording(id) } }
         do {
             let accepted: Bool
             switch url.path {
@@ -76,7 +98,7 @@ actor InMemoryConformanceServer {
                     }
                 }
             case (_, "/report"):
-                let json = try JSONSerialization.data(withJSONObject: report(of: query["of"] ?? ""))
+                let json = try JSONSerialization.data(withJSONObject: await report(of: query["of"] ?? ""))
                 try connection.send(text: String(decoding: json, as: UTF8.self))
                 connection.close(code: .normalClosure, reason: "")
             default:
