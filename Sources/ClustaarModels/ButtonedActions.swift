@@ -237,7 +237,7 @@ public struct AskLocationAction: Sendable, Hashable, TypedPayload {
     /// The callback to send once the location is known.
     public var action: GoToAction
 
-    /// A location request showing `message`; its answer goes to `action`.
+    /// A location request showing `message`, with the callback to send once the location is known.
     public init(message: String, action: GoToAction) {
         self.message = message
         self.action = action

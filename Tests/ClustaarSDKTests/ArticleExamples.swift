@@ -329,13 +329,14 @@ actor SentCounter {
 import Testing
 import TransportConformance
 
-enum SharedLoopbackServer {
+@Suite(.serialized) struct CountingTransportConformanceTests {
     /// One loopback server for the whole test process; it exits with the process.
-    static let shared = Result { try LoopbackTestServer() }
-}
+    static let server = Result { try LoopbackTestServer() }
 
-@Test(arguments: TransportConformance.scenarios(for: .all))
-func countingTransportConforms(_ scenario: ConformanceScenario) async throws {
-    let server = try SharedLoopbackServer.shared.get()
-    try await scenario.run(on: server.target(name: "CountingTransport", transport: CountingTransport(base: POSIXTransport())))
+    @Test(arguments: TransportConformance.scenarios(for: .all))
+    func conforms(_ scenario: ConformanceScenario) async throws {
+        let target = try Self.server.get().target(
+            name: "CountingTransport", transport: CountingTransport(base: POSIXTransport()))
+        try await scenario.run(on: target)
+    }
 }

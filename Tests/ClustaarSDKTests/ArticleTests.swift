@@ -6,7 +6,7 @@ import Testing
 /// The DocC articles' Swift examples compile (they are `ArticleExamples.swift`) and the
 /// state-machine walk-through shows what its text says. The examples that are tests
 /// (`theChannelRejoinsAfterADrop`, `theConversationSurvivesADroppedConnection`,
-/// `countingTransportConforms`) run with the other tests.
+/// `CountingTransportConformanceTests`) run with the other tests.
 @Suite struct ArticleTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
