@@ -54,6 +54,7 @@ soak: deps
 # comment (Tests/Scripts/check_doc_coverage.py lists each offender as `Module: symbol path`).
 # Archives: .build/plugins/Swift-DocC/outputs/<Module>.doccarchive; to browse one:
 # swift package --disable-sandbox preview-documentation --target <Module>.
+# PhoenixClient and WebSocketProtocol (targets in flight) join the list with their catalogs.
 DOCS_TARGETS := ClustaarSDK ClustaarModels PhoenixProtocol TransportCore TransportPOSIX TransportLWS \
 	ClustaarTestSupport ClustaarSandbox TransportConformance
 # Modules whose undocumented symbols are listed without failing, until their doc comments land
