@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libwebsockets-dev pkg-config
 
-.PHONY: all deps build test test-tsan soak lint format demo venv bench fuzz
+.PHONY: all deps build test test-tsan soak lint format demo venv bench fuzz docs
 
 all: build
 
@@ -49,6 +49,22 @@ soak: deps
 	$(SWIFT) build --scratch-path $(SOAK_SCRATCH) --product clustaar-soak
 	"$$($(SWIFT) build --scratch-path $(SOAK_SCRATCH) --show-bin-path)/clustaar-soak" --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
+# DocC: every library product's catalog (Sources/<Module>/Documentation.docc) built with
+# swift-docc-plugin, warnings as errors, then a check that every public symbol of ours has a doc
+# comment (Tests/Scripts/check_doc_coverage.py lists each offender as `Module: symbol path`).
+# Archives: .build/plugins/Swift-DocC/outputs/<Module>.doccarchive; to browse one:
+# swift package --disable-sandbox preview-documentation --target <Module>.
+# PhoenixClient and WebSocketProtocol (targets in flight) join the list with their catalogs.
+DOCS_TARGETS := ClustaarSDK ClustaarModels PhoenixProtocol TransportCore TransportPOSIX TransportLWS \
+	ClustaarTestSupport ClustaarSandbox TransportConformance
+# Modules whose undocumented symbols are listed without failing, until their doc comments land
+# (they are being edited by work in flight); `make docs DOCS_PENDING=` checks every module.
+DOCS_PENDING ?= ClustaarSDK PhoenixProtocol TransportCore TransportPOSIX TransportLWS ClustaarTestSupport
+docs: deps
+	$(SWIFT) package --disable-sandbox generate-documentation $(addprefix --target ,$(DOCS_TARGETS)) \
+	  --warnings-as-errors --experimental-documentation-coverage --coverage-summary-level brief
+	python3 Tests/Scripts/check_doc_coverage.py --pending "$(DOCS_PENDING)" .build $(DOCS_TARGETS)
+
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
@@ -62,7 +78,7 @@ demo: deps
 	@bin="$$($(SWIFT) build --show-bin-path)/clustaar-chat"; \
 	if [ -t 0 ] && [ -t 1 ]; then "$$bin"; else "$$bin" $(DEMO_SCRIPT) --exit-after-idle 1; fi
 
-# The Python virtualenv of the loopback test server (Tests/Servers/ws_test_server.py),
+# The Python virtualenv of the loopback test server (Sources/TransportConformance/Servers/ws_test_server.py),
 # created only when missing. The stamp is written last, so a failed install is retried.
 venv: .venv/installed
 

@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "TransportLWS", targets: ["TransportLWS"]),
         .library(name: "ClustaarTestSupport", targets: ["ClustaarTestSupport"]),
         .library(name: "ClustaarSandbox", targets: ["ClustaarSandbox"]),
+        // The transport author's kit: the conformance suite a third-party `Transport` runs from its tests.
+        .library(name: "TransportConformance", targets: ["TransportConformance"]),
         .executable(name: "clustaar-chat", targets: ["clustaar-chat"]),
         .executable(name: "clustaar-sandbox", targets: ["clustaar-sandbox"]),
         .executable(name: "phx-client", targets: ["phx-client"]),
@@ -35,6 +37,8 @@ let package = Package(
         // The sandbox (its library, executable and tests) and the test support's FaultProxy use swift-nio.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // `make docs`: the DocC catalogs (swift package generate-documentation).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Pure layers: they import nothing of ours.
@@ -106,8 +110,13 @@ let package = Package(
             dependencies: ["TransportCore", "TransportPOSIX", "TransportLWS"]
         ),
 
-        // The transport conformance suite, shared by every transport's tests (not a product).
-        .target(name: "TransportConformance", dependencies: ["TransportCore", "ClustaarTestSupport"]),
+        // The transport conformance suite, run by every transport's tests, ours and third parties'.
+        // It ships its Python loopback server as a resource.
+        .target(
+            name: "TransportConformance",
+            dependencies: ["TransportCore", "ClustaarTestSupport"],
+            resources: [.copy("Servers/ws_test_server.py")]
+        ),
 
         .testTarget(name: "ClustaarModelsTests", dependencies: ["ClustaarModels", "PhoenixProtocol"]),
         .testTarget(name: "PhoenixProtocolTests", dependencies: ["PhoenixProtocol", "ClustaarTestSupport"]),
@@ -129,7 +138,7 @@ let package = Package(
             name: "ClustaarSDKTests",
             dependencies: [
                 "ClustaarSDK", "PhoenixClient", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX",
-                "TransportLWS",
+                "TransportLWS", "TransportConformance",
             ]
         ),
         .testTarget(

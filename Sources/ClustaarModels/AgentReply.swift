@@ -5,6 +5,7 @@ public struct AgentReply: Sendable, Hashable, Codable {
     /// May hold HTML: sanitize before rendering.
     public var message: String
 
+    /// A reply of kind `type` holding `message`.
     public init(type: String = "text", message: String) {
         self.type = type
         self.message = message

@@ -57,10 +57,12 @@ extension ButtonAction: Codable {
 public struct GoToAction: Sendable, Hashable, TypedPayload {
     static let typeName = "go_to_action"
 
+    /// Where the conversation goes: a step or a story.
     public var target: Target
     /// Session values to set (free-form); nil when absent or `null`.
     public var sessionValues: JSONObject?
 
+    /// A go-to `target`, with session values to set.
     public init(target: Target, sessionValues: JSONObject? = nil) {
         self.target = target
         self.sessionValues = sessionValues
@@ -90,8 +92,10 @@ public struct GoToAction: Sendable, Hashable, TypedPayload {
 public struct OpenURLAction: Sendable, Hashable, TypedPayload {
     static let typeName = "open_url_action"
 
+    /// The URL to open, as the bot author wrote it.
     public var url: String
 
+    /// An action that opens `url`.
     public init(url: String) { self.url = url }
 }
 
@@ -99,6 +103,7 @@ public struct OpenURLAction: Sendable, Hashable, TypedPayload {
 public struct ShareAction: Sendable, Hashable, TypedPayload {
     static let typeName = "share_action"
 
+    /// The share action (it has no fields).
     public init() {}
 }
 
@@ -108,18 +113,24 @@ public struct LegacyReplyToMessageAction: Sendable, Hashable, TypedPayload {
 
     /// One attachment of a legacy reply.
     public struct Attachment: Sendable, Hashable, Codable {
+        /// The attachment's file name.
         public var name: String
+        /// Where the attachment is.
         public var url: String
 
+        /// An attachment `name` at `url`.
         public init(name: String, url: String) {
             self.name = name
             self.url = url
         }
     }
 
+    /// The message sent when the button is used.
     public var message: String
+    /// Files sent with the message, if any.
     public var attachments: [Attachment]?
 
+    /// A canned reply of `message`, with attachments.
     public init(message: String, attachments: [Attachment]? = nil) {
         self.message = message
         self.attachments = attachments
@@ -130,9 +141,12 @@ public struct LegacyReplyToMessageAction: Sendable, Hashable, TypedPayload {
 public struct CustomerSatisfactionCallbackAction: Sendable, Hashable, TypedPayload {
     static let typeName = "customer_satisfaction_callback_action"
 
+    /// The rating given.
     public var kind: SatisfactionKind
+    /// Where the conversation goes after the rating, if anywhere.
     public var target: Target?
 
+    /// A rating callback of `kind`, leading to `target`.
     public init(kind: SatisfactionKind, target: Target? = nil) {
         self.kind = kind
         self.target = target
@@ -141,13 +155,19 @@ public struct CustomerSatisfactionCallbackAction: Sendable, Hashable, TypedPaylo
 
 /// A satisfaction rating: `positive`, `neutral`, `negative`, or any newer string, kept as is.
 public struct SatisfactionKind: RawRepresentable, Sendable, Hashable, Codable, ExpressibleByStringLiteral {
+    /// The rating as sent on the wire.
     public var rawValue: String
 
+    /// A rating from its wire string.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// A rating from a string literal, e.g. `"positive"`.
     public init(stringLiteral value: String) { self.rawValue = value }
 
+    /// The user is satisfied.
     public static let positive = SatisfactionKind(rawValue: "positive")
+    /// The user is neither satisfied nor dissatisfied.
     public static let neutral = SatisfactionKind(rawValue: "neutral")
+    /// The user is dissatisfied.
     public static let negative = SatisfactionKind(rawValue: "negative")
 
     public init(from decoder: any Decoder) throws {

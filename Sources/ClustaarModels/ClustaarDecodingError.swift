@@ -17,6 +17,7 @@ public struct ClustaarDecodingError: Error, Sendable, Hashable, CustomStringConv
         case invalidValue
     }
 
+    /// What went wrong.
     public var kind: Kind
     /// The coding path of the faulty value, one element per key or array index.
     public var codingPath: [PathComponent]
@@ -25,10 +26,13 @@ public struct ClustaarDecodingError: Error, Sendable, Hashable, CustomStringConv
 
     /// One step of a coding path.
     public enum PathComponent: Sendable, Hashable {
+        /// A key of an object.
         case key(String)
+        /// An index of an array (0-based).
         case index(Int)
     }
 
+    /// An error of `kind` at `codingPath`, with details for logs.
     public init(kind: Kind, codingPath: [PathComponent], debugDescription: String) {
         self.kind = kind
         self.codingPath = codingPath
@@ -130,6 +134,7 @@ public struct ClustaarEncodingError: Error, Sendable, Hashable, CustomStringConv
     /// Details from the encoder, naming the faulty value.
     public var debugDescription: String
 
+    /// An error described by `debugDescription`.
     public init(debugDescription: String) { self.debugDescription = debugDescription }
 
     public var description: String { "cannot encode: \(debugDescription)" }

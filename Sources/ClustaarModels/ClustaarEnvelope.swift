@@ -66,6 +66,7 @@ public struct ClustaarServerError: Error, Sendable, Hashable, CustomStringConver
     /// `body.error` as sent (an object or a string in practice); `null` when absent.
     public var error: JSONValue
 
+    /// A server error with its `status` and `error` as sent.
     public init(status: JSONValue, error: JSONValue) {
         self.status = status
         self.error = error

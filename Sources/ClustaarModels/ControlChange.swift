@@ -7,6 +7,7 @@ public struct ControlChange: Sendable, Hashable, Codable {
     /// When it happened; nil when absent or `null`.
     public var at: ControlTimestamp?
 
+    /// A change of control: `control` true when an agent takes it, at `at`.
     public init(control: Bool, at: ControlTimestamp? = nil) {
         self.control = control
         self.at = at

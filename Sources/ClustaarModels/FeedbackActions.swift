@@ -4,9 +4,12 @@
 public struct CustomerSatisfactionAction: Sendable, Hashable, TypedPayload {
     static let typeName = "customer_satisfaction_action"
 
+    /// The question asked.
     public var message: String
+    /// The possible answers, in order.
     public var choices: [SatisfactionChoice]
 
+    /// A satisfaction question `message` with its `choices`.
     public init(message: String, choices: [SatisfactionChoice]) {
         self.message = message
         self.choices = choices
@@ -15,12 +18,16 @@ public struct CustomerSatisfactionAction: Sendable, Hashable, TypedPayload {
 
 /// One answer of a satisfaction question (`customer_satisfaction_choice`).
 public struct SatisfactionChoice: Sendable, Hashable, Codable {
+    /// The rating this choice gives.
     public var kind: SatisfactionKind
     /// May be empty.
     public var label: String
+    /// Where the conversation goes when this choice is picked, if anywhere.
     public var target: Target?
+    /// The intent that also selects this choice when the user types it, if any.
     public var matchingIntent: IntentReference?
 
+    /// A satisfaction choice.
     public init(kind: SatisfactionKind, label: String, target: Target? = nil, matchingIntent: IntentReference? = nil) {
         self.kind = kind
         self.label = label
@@ -31,9 +38,12 @@ public struct SatisfactionChoice: Sendable, Hashable, Codable {
 
 /// An intent of the bot, by id and name.
 public struct IntentReference: Sendable, Hashable, Codable {
+    /// The intent's id.
     public var id: String
+    /// The intent's name, if known.
     public var name: String?
 
+    /// An intent reference.
     public init(id: String, name: String? = nil) {
         self.id = id
         self.name = name
@@ -46,8 +56,10 @@ public struct AskDocumentAction: Sendable, Hashable, TypedPayload {
 
     /// May be empty.
     public var message: String
+    /// The documents asked for, in order.
     public var documents: [AskedDocument]
 
+    /// A request for `documents`, introduced by `message`.
     public init(message: String, documents: [AskedDocument]) {
         self.message = message
         self.documents = documents
@@ -58,10 +70,12 @@ public struct AskDocumentAction: Sendable, Hashable, TypedPayload {
 public struct AskedDocument: Sendable, Hashable, Codable {
     /// May be empty.
     public var message: String
+    /// The document's name.
     public var name: String
     /// MIME types, e.g. `application/pdf`.
     public var authorizedFileTypes: [String]
 
+    /// A document asked for.
     public init(message: String, name: String, authorizedFileTypes: [String]) {
         self.message = message
         self.name = name

@@ -7,7 +7,9 @@
 public struct InterlocutorReply: Sendable, Hashable, Codable {
     /// The bot's access token (not the socket token).
     public var token: String
+    /// How the server handles the message: debug, display, channel.
     public var params: InterlocutorReplyParams
+    /// What the user said or did.
     public var body: InterlocutorReplyBody
 
     /// A reply; `display` defaults to the body's ``InterlocutorReplyBody/isDisplayedByDefault``.
@@ -27,6 +29,7 @@ public struct InterlocutorReply: Sendable, Hashable, Codable {
         )
     }
 
+    /// A reply with explicit params.
     public init(token: String, params: InterlocutorReplyParams, body: InterlocutorReplyBody) {
         self.token = token
         self.params = params
@@ -46,6 +49,7 @@ public struct InterlocutorReplyParams: Sendable, Hashable, Codable {
     /// Free channel name; the key is left out when nil.
     public var channel: String?
 
+    /// Params; by default no debug block, displayed, no channel name.
     public init(debug: Bool = false, display: Bool = true, channel: String? = nil) {
         self.debug = debug
         self.display = display

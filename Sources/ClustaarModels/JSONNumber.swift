@@ -13,10 +13,13 @@ public struct JSONNumber: Sendable, Hashable {
 
     private let storage: Storage
 
+    /// The integer `value`.
     public init(_ value: Int64) { storage = .integer(value) }
 
+    /// The integer `value`.
     public init(_ value: Int) { storage = .integer(Int64(value)) }
 
+    /// The unsigned integer `value` (stored as an integer when it fits in `Int64`).
     public init(_ value: UInt64) {
         if let signed = Int64(exactly: value) {
             storage = .integer(signed)
@@ -25,6 +28,7 @@ public struct JSONNumber: Sendable, Hashable {
         }
     }
 
+    /// The number `value` (stored as an integer when it is integral and fits).
     public init(_ value: Double) {
         if let signed = Int64(exactly: value) {
             storage = .integer(signed)

@@ -8,9 +8,12 @@
 public struct JSONObject: Sendable {
     /// One `"key": value` member.
     public struct Member: Sendable, Hashable {
+        /// The member's key.
         public var key: String
+        /// The member's value.
         public var value: JSONValue
 
+        /// A member `key`: `value`.
         public init(key: String, value: JSONValue) {
             self.key = key
             self.value = value
@@ -20,6 +23,7 @@ public struct JSONObject: Sendable {
     /// The members, in order.
     public var members: [Member]
 
+    /// An object with `members`, in order.
     public init(_ members: [Member] = []) { self.members = members }
 
     /// The value of the first member named `key`. Setting replaces that member's value in place,
@@ -45,6 +49,7 @@ public struct JSONObject: Sendable {
     /// The number of distinct keys.
     public var count: Int { uniqueMembers.count }
 
+    /// Whether the object has no member.
     public var isEmpty: Bool { members.isEmpty }
 
     /// The members with later duplicates of a key dropped.

@@ -6,11 +6,17 @@ import Foundation
 /// Numbers keep their kind: an integer stays an integer (see ``JSONNumber``). Objects keep their
 /// members in order (see ``JSONObject``) and compare as JSON objects, whatever the order.
 public enum JSONValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, integer or not.
     case number(JSONNumber)
+    /// A string.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object, its members in order.
     case object(JSONObject)
 }
 

@@ -1,6 +1,7 @@
 /// The payload of `phx_join` on `interlocutor:<id>`. The wire keys mix `bot_id` and
 /// `socketToken`: both spellings are the protocol's.
 public struct JoinParams: Sendable, Hashable, Codable {
+    /// The bot's id (`bot_id` on the wire).
     public var botID: String
     /// The per-interlocutor socket token.
     public var socketToken: String
@@ -9,6 +10,7 @@ public struct JoinParams: Sendable, Hashable, Codable {
     /// Whether the end user is logged in; the key is left out when nil.
     public var isLogged: Bool?
 
+    /// Join params; `origin` and `isLogged` are left out of the payload when nil.
     public init(botID: String, socketToken: String, origin: String? = nil, isLogged: Bool? = nil) {
         self.botID = botID
         self.socketToken = socketToken
@@ -28,6 +30,7 @@ public struct JoinStatus: Sendable, Hashable, Codable {
     /// is empty, `null` or has no `control`.
     public var control: Bool
 
+    /// A join status.
     public init(control: Bool) { self.control = control }
 
     private enum CodingKeys: String, CodingKey {
@@ -64,8 +67,10 @@ public enum JoinOutcome: Sendable, Hashable {
 
 /// A whole join reply payload, `{"status": …, "response": …}`, as a v1/v2 JSON frame carries it.
 public struct JoinReply: Sendable, Hashable, Codable {
+    /// The join's status and response.
     public var outcome: JoinOutcome
 
+    /// A join reply with `outcome`.
     public init(outcome: JoinOutcome) { self.outcome = outcome }
 
     private enum CodingKeys: String, CodingKey {

@@ -9,6 +9,7 @@ public struct SendTextAction: Sendable, Hashable, TypedPayload {
     /// The alternative the server picked (output only; may be absent).
     public var text: String?
 
+    /// A text action with its alternatives and, when the server picked one, `text`.
     public init(alternatives: [String], text: String? = nil) {
         self.alternatives = alternatives
         self.text = text
@@ -22,9 +23,12 @@ public struct SendTextAction: Sendable, Hashable, TypedPayload {
 public struct SendImageAction: Sendable, Hashable, TypedPayload {
     static let typeName = "send_image_action"
 
+    /// The image to show.
     public var imageURL: String
+    /// The image's text alternative, if any.
     public var alt: String?
 
+    /// An image action.
     public init(imageURL: String, alt: String? = nil) {
         self.imageURL = imageURL
         self.alt = alt
@@ -39,6 +43,7 @@ public struct WaitAction: Sendable, Hashable, TypedPayload {
     /// clamp it in the UI if needed.
     public var duration: Double
 
+    /// A pause of `duration` seconds.
     public init(duration: Double) { self.duration = duration }
 }
 
@@ -46,10 +51,13 @@ public struct WaitAction: Sendable, Hashable, TypedPayload {
 public struct SendJSEventAction: Sendable, Hashable, TypedPayload {
     static let typeName = "send_js_event_action"
 
+    /// The event's name, for the host page or app.
     public var event: String
     /// Free-form payload (an object in practice); nil when absent or `null`.
+    /// The event's data, free-form, if any.
     public var payload: JSONValue?
 
+    /// A JavaScript event `event` with its `payload`.
     public init(event: String, payload: JSONValue? = nil) {
         self.event = event
         self.payload = payload
@@ -60,5 +68,6 @@ public struct SendJSEventAction: Sendable, Hashable, TypedPayload {
 public struct PauseBotAction: Sendable, Hashable, TypedPayload {
     static let typeName = "pause_bot_action"
 
+    /// The pause-bot action (it has no fields).
     public init() {}
 }

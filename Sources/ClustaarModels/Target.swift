@@ -21,8 +21,10 @@ public enum Target: Sendable, Hashable {
 public struct TargetReference: Sendable, Hashable, Codable {
     /// The object id (24 letters and digits; not validated here).
     public var id: String
+    /// The object's display name, if known.
     public var name: String?
 
+    /// A reference to the step or story `id`.
     public init(id: String, name: String? = nil) {
         self.id = id
         self.name = name

@@ -48,7 +48,11 @@ public final class ClustaarSandboxServer: Sendable {
 
     /// Starts a server listening on `host:port` (port 0 picks a free port; read it from `port`).
     ///
-    /// - Parameter eventLoopGroup: where the server runs; NIO's shared singleton group by default.
+    /// - Parameters:
+    ///   - host: the address to listen on (default the IPv4 loopback).
+    ///   - port: the port; 0 picks a free one.
+    ///   - configuration: the limits and timeouts of the server.
+    ///   - eventLoopGroup: where the server runs; NIO's shared singleton group by default.
     public static func start(
         host: String = "127.0.0.1",
         port: Int = 0,

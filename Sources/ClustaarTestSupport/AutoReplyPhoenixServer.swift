@@ -18,6 +18,7 @@ public struct AutoReplyPhoenixServer: Sendable {
         case crash
     }
 
+    /// The wire format it reads and writes.
     public let serializer: PhoenixSerializer
     /// Topic to join ref, for every joined channel.
     public private(set) var joinRefs: [String: String] = [:]
@@ -30,6 +31,8 @@ public struct AutoReplyPhoenixServer: Sendable {
     /// Answers a client event on a joined topic.
     public var handle: @Sendable (_ message: PhoenixMessage) -> Answer
 
+    /// A server that accepts every join unless `rejectJoin` gives a reason, and answers every
+    /// other event as `handle` says (by default `ok` with `{}`).
     public init(
         serializer: PhoenixSerializer = .jsonV2,
         rejectJoin: @escaping @Sendable (String, PhoenixPayload) -> String? = { _, _ in nil },

@@ -69,6 +69,9 @@ public final class FaultProxy: Sendable {
     /// Starts a proxy listening on `host:port` that relays to `upstreamHost:upstreamPort`.
     ///
     /// - Parameters:
+    ///   - upstreamHost: the server's address (default the IPv4 loopback).
+    ///   - upstreamPort: the server's port.
+    ///   - host: the address the proxy listens on (default the IPv4 loopback).
     ///   - port: 0 picks a free port; read it from `port`.
     ///   - eventLoopGroup: where the proxy runs (one loop of it); NIO's shared group by default.
     /// - Throws: the bind error when the port cannot be listened on.

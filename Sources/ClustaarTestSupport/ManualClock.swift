@@ -7,7 +7,9 @@ import TransportCore
 /// A clock that moves only when told to. Its instants are `PhoenixInstant`s, so its `now` feeds
 /// the Phoenix state machine directly, and code that sleeps on it wakes when the test advances it.
 public final class ManualClock: Clock, Sendable {
+    /// Its instants feed the Phoenix state machine directly.
     public typealias Instant = PhoenixInstant
+    /// Durations are Swift's.
     public typealias Duration = Swift.Duration
 
     private struct Sleeper {
@@ -24,12 +26,15 @@ public final class ManualClock: Clock, Sendable {
 
     private let state: Locked<State>
 
+    /// A clock that reads `now` until it is advanced.
     public init(now: PhoenixInstant = .zero) {
         state = Locked(State(now: now))
     }
 
+    /// The clock's time: where the last `advance` left it.
     public var now: PhoenixInstant { state.withLock { $0.now } }
 
+    /// One nanosecond.
     public var minimumResolution: Duration { .nanoseconds(1) }
 
     /// How many tasks are sleeping on this clock now.

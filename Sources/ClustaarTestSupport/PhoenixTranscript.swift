@@ -5,13 +5,25 @@ import PhoenixProtocol
 public struct PhoenixTranscript: Sendable {
     /// One frame of the session.
     public struct Frame: Sendable, Hashable {
-        public enum Direction: String, Sendable { case clientToServer = "out", serverToClient = "in" }
+        /// Who sent the frame (`out` or `in` in the file).
+        public enum Direction: String, Sendable {
+            /// Our client sent it (`out`).
+            case clientToServer = "out"
+            /// The server sent it (`in`).
+            case serverToClient = "in"
+        }
+        /// What the frame carried.
         public enum Content: Sendable, Hashable {
+            /// A text frame's bytes.
             case text([UInt8])
+            /// A binary frame's bytes.
             case binary([UInt8])
+            /// A close frame, with its status code if it had one.
             case close(code: UInt16?)
         }
+        /// Who sent the frame.
         public var direction: Direction
+        /// What it carried.
         public var content: Content
 
         /// The frame as the serializers take it; nil for a close frame.
@@ -24,9 +36,11 @@ public struct PhoenixTranscript: Sendable {
         }
     }
 
+    /// The transcript's name (its file name without `.jsonl`).
     public var name: String
     /// The URL the client connected to; its `vsn` tells the serializer.
     public var url: String
+    /// What the recorded session does, in words.
     public var description: String
     /// The HTTP status the server answered the upgrade with (101, or e.g. 403 when it refused).
     public var handshakeStatus: Int?

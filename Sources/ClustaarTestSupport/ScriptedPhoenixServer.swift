@@ -14,6 +14,7 @@ import TransportCore
 /// try server.push(topic: join.topic, event: "bot_reply", payload: replyJSON, joinRef: join.ref)
 /// ```
 public final class ScriptedPhoenixServer: Sendable {
+    /// The wire format it reads and writes.
     public let serializer: PhoenixSerializer
     private let transport: InMemoryTransport
     private let messages = AsyncQueue<PhoenixMessage>()

@@ -22,7 +22,9 @@ public enum SharedFixtures {
         return directory
     }
 
+    /// The fixtures directory does not exist.
     public struct MissingFixtures: Error, CustomStringConvertible {
+        /// The directory that was looked for.
         public let path: String
         public var description: String { "shared fixtures not found at \(path) (clone the repo beside shared/)" }
     }

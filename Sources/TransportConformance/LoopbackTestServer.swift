@@ -1,9 +1,27 @@
 import Foundation
 import TransportCore
 
-/// The Python loopback server (`Tests/Servers/ws_test_server.py`) run as a subprocess with the
-/// package's virtualenv (`make venv`). It prints its ports on one line, and exits when our end of
-/// its stdin closes, so it never outlives the test process.
+/// The loopback WebSocket server the conformance suite talks to: a Python script shipped with
+/// this module (`ws_test_server.py`, a resource) run as a subprocess.
+///
+/// It needs Python 3 with the [`websockets`](https://pypi.org/project/websockets/) package,
+/// version 15 or later (`python3 -m venv .venv && .venv/bin/pip install websockets`). The
+/// interpreter is the first of:
+/// 1. the `python` argument of ``init(python:)``;
+/// 2. the environment variable `TRANSPORT_CONFORMANCE_PYTHON` (see ``pythonEnvironmentVariable``);
+/// 3. `.venv/bin/python` in the current directory (`swift test` runs in the package's root);
+/// 4. `python3` on `PATH`.
+///
+/// When none is found, or the one found lacks `websockets`, the initializer throws a
+/// ``LoopbackServerError`` that says which and how to fix it.
+///
+/// The server prints its ports on one line, and exits when our end of its standard input closes,
+/// so it never outlives the test process. Start one per test process and share it:
+///
+/// ```swift
+/// let server = Result { try LoopbackTestServer() }
+/// let target = try server.get().target(name: "MyTransport", transport: MyTransport())
+/// ```
 public final class LoopbackTestServer: Sendable {
     /// The ports the server listens on (all on loopback).
     public struct Ports: Sendable, Hashable, Decodable {
@@ -15,20 +33,41 @@ public final class LoopbackTestServer: Sendable {
         public var raw: Int
     }
 
+    /// The environment variable that names the Python interpreter to use:
+    /// `TRANSPORT_CONFORMANCE_PYTHON`.
+    public static let pythonEnvironmentVariable = "TRANSPORT_CONFORMANCE_PYTHON"
+
     /// Where to reach it.
     public let ports: Ports
+    /// The interpreter that runs it.
+    public let python: URL
     private let process: Process
     private let stdinPipe: Pipe
 
-    /// Starts the server of the package whose root is `packageRoot`.
-    public init(packageRoot: URL) throws {
-        let python = packageRoot.appendingPathComponent(".venv/bin/python")
-        let script = packageRoot.appendingPathComponent("Tests/Servers/ws_test_server.py")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            throw ConformanceFailure(
-                "\(python.path) is missing: run `make venv` (python3 -m venv .venv && .venv/bin/pip install websockets)"
-            )
-        }
+    /// Starts the server with `python`, or with the interpreter found as the type's overview
+    /// says when `python` is nil.
+    ///
+    /// - Throws: ``LoopbackServerError`` when no interpreter is found, when it lacks
+    ///   `websockets`, or when the server exits before printing its ports.
+    public convenience init(python: URL? = nil) throws {
+        try self.init(
+            python: python ?? Self.findPython(environment: ProcessInfo.processInfo.environment),
+            script: Self.script())
+    }
+
+    /// Starts the server for the package whose root is `packageRoot`: with its
+    /// `.venv/bin/python` when there is one, otherwise as ``init(python:)`` finds one.
+    ///
+    /// - Throws: ``LoopbackServerError``, as ``init(python:)``.
+    public convenience init(packageRoot: URL) throws {
+        let venv = packageRoot.appendingPathComponent(".venv/bin/python")
+        try self.init(
+            python: FileManager.default.isExecutableFile(atPath: venv.path)
+                ? venv : Self.findPython(environment: ProcessInfo.processInfo.environment),
+            script: Self.script())
+    }
+
+    private init(python: URL, script: URL) throws {
         let process = Process()
         process.executableURL = python
         process.arguments = [script.path]
@@ -36,14 +75,31 @@ public final class LoopbackTestServer: Sendable {
         let stdoutPipe = Pipe()
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
-        try process.run()
+        // Standard error stays the test process's own: the server's tracebacks show in the test log.
+        do {
+            try process.run()
+        } catch {
+            throw LoopbackServerError.pythonNotStarted(python: python.path, reason: "\(error)")
+        }
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
             let chunk = stdoutPipe.fileHandleForReading.availableData
-            if chunk.isEmpty { throw ConformanceFailure("the test server exited before printing its ports") }
+            if chunk.isEmpty {
+                process.waitUntilExit()
+                if process.terminationStatus == Self.missingWebsocketsStatus {
+                    throw LoopbackServerError.websocketsMissing(python: python.path)
+                }
+                throw LoopbackServerError.exitedEarly(status: process.terminationStatus)
+            }
             line.append(chunk)
         }
-        ports = try JSONDecoder().decode(Ports.self, from: line)
+        do {
+            ports = try JSONDecoder().decode(Ports.self, from: line)
+        } catch {
+            try? stdinPipe.fileHandleForWriting.close()
+            throw LoopbackServerError.exitedEarly(status: -1)
+        }
+        self.python = python
         self.process = process
         self.stdinPipe = stdinPipe
     }
@@ -54,7 +110,8 @@ public final class LoopbackTestServer: Sendable {
         process.waitUntilExit()
     }
 
-    /// A conformance target for `transport` against this server.
+    /// A conformance target for `transport` against this server, with every capability
+    /// (``ConformanceCapabilities/all``).
     public func target(name: String, transport: any Transport) -> ConformanceTarget {
         let ports = self.ports
         return ConformanceTarget(
@@ -67,6 +124,40 @@ public final class LoopbackTestServer: Sendable {
             case .raw: URL(string: "ws://127.0.0.1:\(ports.raw)\(pathAndQuery)")!
             }
         }
+    }
+
+    /// The exit status of the script when `import websockets` fails.
+    static let missingWebsocketsStatus: Int32 = 3
+
+    /// The server script, a resource of this module.
+    static func script() throws -> URL {
+        guard let url = Bundle.module.url(forResource: "ws_test_server", withExtension: "py") else {
+            throw LoopbackServerError.scriptMissing
+        }
+        return url
+    }
+
+    /// The interpreter to use: the environment variable, then `.venv/bin/python` in the current
+    /// directory, then `python3` on `PATH`.
+    static func findPython(environment: [String: String]) throws -> URL {
+        let manager = FileManager.default
+        if let named = environment[pythonEnvironmentVariable], !named.isEmpty {
+            guard manager.isExecutableFile(atPath: named) else {
+                throw LoopbackServerError.pythonNotFound(
+                    searched: ["\(pythonEnvironmentVariable)=\(named) (not an executable file)"])
+            }
+            return URL(fileURLWithPath: named)
+        }
+        var searched: [String] = []
+        let venv = URL(fileURLWithPath: manager.currentDirectoryPath).appendingPathComponent(".venv/bin/python")
+        if manager.isExecutableFile(atPath: venv.path) { return venv }
+        searched.append(venv.path)
+        for directory in (environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("python3")
+            if manager.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        searched.append("python3 on PATH")
+        throw LoopbackServerError.pythonNotFound(searched: searched)
     }
 
     /// A loopback port nothing listens on: bound to learn a free number, then released.
@@ -85,5 +176,41 @@ public final class LoopbackTestServer: Sendable {
             }
         }
         return bound ? Int(UInt16(bigEndian: address.sin_port)) : 9
+    }
+}
+
+/// Why ``LoopbackTestServer`` could not start. Each description says how to fix it.
+public enum LoopbackServerError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// No Python interpreter was found; `searched` lists where it looked.
+    case pythonNotFound(searched: [String])
+    /// The interpreter at `python` could not be started.
+    case pythonNotStarted(python: String, reason: String)
+    /// The interpreter at `python` has no `websockets` package (15 or later).
+    case websocketsMissing(python: String)
+    /// The server script is not among this module's resources.
+    case scriptMissing
+    /// The server exited (with `status`) before printing its ports; its standard error is in
+    /// the test log.
+    case exitedEarly(status: Int32)
+
+    private static let install =
+        "TransportConformance's loopback server needs Python 3 with the `websockets` package (15 or later): "
+        + "`python3 -m venv .venv && .venv/bin/pip install websockets` in the package's root, or set "
+        + "\(LoopbackTestServer.pythonEnvironmentVariable) to a python that has it"
+
+    /// What went wrong and how to fix it.
+    public var description: String {
+        switch self {
+        case .pythonNotFound(let searched):
+            "no Python found (looked at: \(searched.joined(separator: ", "))). \(Self.install)"
+        case .pythonNotStarted(let python, let reason):
+            "could not start \(python): \(reason). \(Self.install)"
+        case .websocketsMissing(let python):
+            "\(python) has no `websockets` package. \(Self.install)"
+        case .scriptMissing:
+            "ws_test_server.py is missing from TransportConformance's resources"
+        case .exitedEarly(let status):
+            "the loopback server exited (status \(status)) before printing its ports; see its error output above"
+        }
     }
 }

@@ -1,5 +1,6 @@
 // TransportConformance: one suite of behaviours every `Transport` must show, written once and
-// run against each backend (in-memory, POSIX, LWS). Not a product: only tests link it.
+// run against each backend (in-memory, POSIX, LWS) and, as a library product, against
+// third-party transports from their own tests. Only tests link it.
 //
 // A test builds a `ConformanceTarget` (a transport, how to reach each server behaviour, what
 // the target can play) and runs `TransportConformance.scenarios(for:)`, typically as the
@@ -7,7 +8,7 @@
 // expected and actual values, so they need no test framework themselves.
 //
 // Server behaviours are chosen by URL path, the same paths for every target: the Python
-// server of `Tests/Servers/ws_test_server.py` serves them over loopback (see
+// server `Servers/ws_test_server.py` (a resource of this module) serves them over loopback (see
 // `LoopbackTestServer`), and an in-memory test plays them in-process.
 import Foundation
 import TransportCore

@@ -15,7 +15,7 @@ import TransportCore
 import TransportLWS
 import TransportPOSIX
 
-/// The Python loopback server (`Tests/Servers/ws_test_server.py`), whose raw port plays the
+/// The Python loopback server (TransportConformance's `ws_test_server.py`), whose raw port plays the
 /// hostile Phoenix server at `/hostile/<case>`. Started once per process, off the task pool
 /// (its start-up reads a pipe).
 enum HostileServer {

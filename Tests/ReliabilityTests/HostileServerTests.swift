@@ -10,7 +10,7 @@ import TransportCore
 /// clean close surfaced through the SDK's streams and states; the process stays up; the SDK
 /// recovers (the connection goes on, or the socket reconnects and the channel rejoins) as its
 /// policies say. Every case runs with both transports, against the raw server of
-/// `Tests/Servers/ws_test_server.py` (`/hostile/<case>`).
+/// `Sources/TransportConformance/Servers/ws_test_server.py` (`/hostile/<case>`).
 @Suite("Hostile server", .timeLimit(.minutes(2)))
 struct HostileServerTests {
     // MARK: Bad Phoenix messages on a healthy WebSocket: dropped, the connection goes on

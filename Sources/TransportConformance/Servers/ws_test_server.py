@@ -26,8 +26,13 @@ import sys
 import threading
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import serve
-from websockets.exceptions import ConnectionClosed
+try:
+    from websockets.asyncio.server import serve
+    from websockets.exceptions import ConnectionClosed
+except ImportError as error:
+    # Exit status 3 tells LoopbackTestServer (Swift) that this Python lacks the package.
+    sys.stderr.write(f"the Python package `websockets` (15 or later) is missing: {error}\n")
+    sys.exit(3)
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 reports: dict[str, dict] = {}
