@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "ClustaarModels", targets: ["ClustaarModels"]),
         .library(name: "PhoenixProtocol", targets: ["PhoenixProtocol"]),
         .library(name: "TransportCore", targets: ["TransportCore"]),
+        .library(name: "WebSocketProtocol", targets: ["WebSocketProtocol"]),
         .library(name: "TransportPOSIX", targets: ["TransportPOSIX"]),
         .library(name: "TransportLWS", targets: ["TransportLWS"]),
         .library(name: "ClustaarTestSupport", targets: ["ClustaarTestSupport"]),
@@ -40,7 +41,13 @@ let package = Package(
         .target(name: "PhoenixProtocol"),
         .target(name: "TransportCore"),
 
-        // Transports import TransportCore only.
+        // RFC 6455 without I/O (handshake, frame codec, connection state machine): both transports use it.
+        .target(
+            name: "WebSocketProtocol",
+            dependencies: ["TransportCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
+        // Transports import TransportCore and WebSocketProtocol, never each other.
         .systemLibrary(
             name: "CLibWebSockets",
             pkgConfig: "libwebsockets",
@@ -53,11 +60,11 @@ let package = Package(
         ),
         .target(
             name: "TransportLWS",
-            dependencies: ["TransportCore", "TransportPOSIX", "CLWSShim", "CLibWebSockets", logging]
+            dependencies: ["TransportCore", "WebSocketProtocol", "CLWSShim", "CLibWebSockets", logging]
         ),
         .target(
             name: "TransportPOSIX",
-            dependencies: ["TransportCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TransportCore", "WebSocketProtocol"]
         ),
 
         // The one place that composes.
@@ -105,9 +112,10 @@ let package = Package(
             dependencies: ["TransportLWS", "TransportCore", "TransportConformance"],
             exclude: ["Servers"]
         ),
+        .testTarget(name: "WebSocketProtocolTests", dependencies: ["WebSocketProtocol", "TransportCore"]),
         .testTarget(
             name: "TransportPOSIXTests",
-            dependencies: ["TransportPOSIX", "TransportCore", "TransportConformance"]
+            dependencies: ["TransportPOSIX", "WebSocketProtocol", "TransportCore", "TransportConformance"]
         ),
         .testTarget(
             name: "ClustaarSDKTests",
