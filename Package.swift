@@ -109,7 +109,8 @@ let package = Package(
         .testTarget(name: "TransportCoreTests", dependencies: ["TransportCore", "ClustaarTestSupport"]),
         .testTarget(
             name: "TransportLWSTests",
-            dependencies: ["TransportLWS", "TransportCore", "TransportConformance"],
+            // ClustaarSDK: the service over LWSTransport against the TLS servers (LWSServiceTLSTests).
+            dependencies: ["TransportLWS", "TransportCore", "TransportConformance", "ClustaarSDK"],
             exclude: ["Servers"]
         ),
         .testTarget(name: "WebSocketProtocolTests", dependencies: ["WebSocketProtocol", "TransportCore"]),

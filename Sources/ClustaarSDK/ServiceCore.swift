@@ -408,11 +408,11 @@ actor ServiceCore {
             if !everOpened && !connectWaiters.isEmpty {
                 // `connect()` reports its own failure instead of retrying behind the caller's back.
                 failConnectWaiters(.transport(transportError))
-                run(machine.transportFailed(transportError.reason, now: now))
+                run(machine.transportFailed(transportError.reason, permanent: transportError.isPermanent, now: now))
                 run(machine.disconnect(now: now))
                 return
             }
-            run(machine.transportFailed(transportError.reason, now: now))
+            run(machine.transportFailed(transportError.reason, permanent: transportError.isPermanent, now: now))
         } else {
             run(
                 machine.transportClosed(

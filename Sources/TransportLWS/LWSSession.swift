@@ -474,9 +474,11 @@ final class LWSSession: @unchecked Sendable {
             let code = lwsshim_x509_store_error(user)
             if length == 0 && code != 0 && certificateFailure == nil {
                 let text = lwsshim_x509_error_text(code).map { String(cString: $0) } ?? "unknown error"
+                // Permanent: the same certificate fails again, so reconnecting cannot help.
                 certificateFailure = TransportError(
                     .tls,
-                    "certificate verification failed: \(text) (X509 error \(code))"
+                    "certificate verification failed: \(text) (X509 error \(code))",
+                    isPermanent: true
                 )
             }
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
