@@ -42,3 +42,69 @@ import TransportLWS
         await service.disconnect()
     }
 }
+
+/// `clustaar-chat --ca / --insecure` against the TLS test servers. The servers refuse the upgrade
+/// (`/reject/403`) once TLS is through, so the error tells how far the chat got: a certificate
+/// error means TLS failed, a 403 means the certificate was accepted.
+@Suite struct ChatTLSOptionTests {
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("clustaar-chat")
+    }
+
+    /// The chat's status and standard output, read on a thread of its own.
+    static func chat(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return await withCheckedContinuation { continuation in
+            Thread {
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
+            }.start()
+        }
+    }
+
+    static func refusingURL(_ certificate: String) async throws -> String {
+        try await TLSServers.server(for: certificate).url("/reject/403", scheme: "wss", host: "localhost")
+            .absoluteString
+    }
+
+    @Test func anUntrustedCertificateExitsWithTheReasonAndNeverReconnects() async throws {
+        let (status, output) = try await Self.chat(
+            ["--url", try await Self.refusingURL("valid"), "--transport", "lws", "--json"])
+        #expect(status == 1)
+        #expect(output.contains(#""event":"error""#))
+        #expect(output.contains("certificate verification failed: unable to get local issuer certificate"))
+        #expect(!output.contains("reconnecting"))
+    }
+
+    @Test func caTrustsThePrivateCA() async throws {
+        let certificates = try await TestCertificates.shared()
+        let (status, output) = try await Self.chat(
+            ["--url", try await Self.refusingURL("valid"), "--transport", "lws", "--json", "--ca", certificates.caFile])
+        #expect(status == 1)
+        #expect(output.contains("403"))
+        #expect(!output.contains("certificate verification failed"))
+    }
+
+    @Test func insecureAcceptsASelfSignedCertificate() async throws {
+        let (status, output) = try await Self.chat(
+            ["--url", try await Self.refusingURL("selfsigned"), "--transport", "lws", "--json", "--insecure"])
+        #expect(status == 1)
+        #expect(output.contains("403"))
+        #expect(!output.contains("certificate verification failed"))
+    }
+
+    @Test func anUnreadableCAFileIsAUsageError() async throws {
+        let (status, output) = try await Self.chat(["--ca", "/nonexistent/ca.pem", "--json"])
+        #expect(status == 64)  // ArgumentParser's EX_USAGE for a failed validate()
+        #expect(output.isEmpty)
+    }
+}
