@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "PhoenixProtocol", targets: ["PhoenixProtocol"]),
         .library(name: "PhoenixClient", targets: ["PhoenixClient"]),
         .library(name: "TransportCore", targets: ["TransportCore"]),
+        .library(name: "WebSocketProtocol", targets: ["WebSocketProtocol"]),
         .library(name: "TransportPOSIX", targets: ["TransportPOSIX"]),
         .library(name: "TransportLWS", targets: ["TransportLWS"]),
         .library(name: "ClustaarTestSupport", targets: ["ClustaarTestSupport"]),
@@ -46,7 +47,13 @@ let package = Package(
         .target(name: "PhoenixProtocol"),
         .target(name: "TransportCore"),
 
-        // Transports import TransportCore only.
+        // RFC 6455 without I/O (handshake, frame codec, connection state machine): both transports use it.
+        .target(
+            name: "WebSocketProtocol",
+            dependencies: ["TransportCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
+        // Transports import TransportCore and WebSocketProtocol, never each other.
         .systemLibrary(
             name: "CLibWebSockets",
             pkgConfig: "libwebsockets",
@@ -59,11 +66,11 @@ let package = Package(
         ),
         .target(
             name: "TransportLWS",
-            dependencies: ["TransportCore", "TransportPOSIX", "CLWSShim", "CLibWebSockets", logging]
+            dependencies: ["TransportCore", "WebSocketProtocol", "CLWSShim", "CLibWebSockets", logging]
         ),
         .target(
             name: "TransportPOSIX",
-            dependencies: ["TransportCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TransportCore", "WebSocketProtocol"]
         ),
 
         // The generic Phoenix client: the state machine driven over any transport.
@@ -127,12 +134,14 @@ let package = Package(
         .testTarget(name: "TransportCoreTests", dependencies: ["TransportCore", "ClustaarTestSupport"]),
         .testTarget(
             name: "TransportLWSTests",
-            dependencies: ["TransportLWS", "TransportCore", "TransportConformance"],
+            // ClustaarSDK: the service over LWSTransport against the TLS servers (LWSServiceTLSTests).
+            dependencies: ["TransportLWS", "TransportCore", "TransportConformance", "ClustaarSDK"],
             exclude: ["Servers"]
         ),
+        .testTarget(name: "WebSocketProtocolTests", dependencies: ["WebSocketProtocol", "TransportCore"]),
         .testTarget(
             name: "TransportPOSIXTests",
-            dependencies: ["TransportPOSIX", "TransportCore", "TransportConformance"]
+            dependencies: ["TransportPOSIX", "WebSocketProtocol", "TransportCore", "TransportConformance"]
         ),
         .testTarget(
             name: "ClustaarSDKTests",

@@ -29,7 +29,7 @@ let package = Package(
             name: "FrameCodec",
             dependencies: [
                 benchmark,
-                .product(name: "TransportPOSIX", package: mainPackage),
+                .product(name: "WebSocketProtocol", package: mainPackage),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -42,7 +42,7 @@ let package = Package(
             name: "Serializers",
             dependencies: [
                 benchmark,
-                .product(name: "TransportPOSIX", package: mainPackage),
+                .product(name: "WebSocketProtocol", package: mainPackage),
                 .product(name: "PhoenixProtocol", package: mainPackage),
                 .product(name: "ClustaarModels", package: mainPackage),
             ],

@@ -30,8 +30,8 @@ let package = Package(
         // libFuzzer's `LLVMFuzzerRunDriver`, declared for Swift (the symbol comes with -sanitize=fuzzer).
         .target(name: "CFuzzDriver"),
         .target(name: "FuzzSupport", dependencies: ["CFuzzDriver", product("PhoenixProtocol")]),
-        fuzzTarget("FuzzFrameDecoder", [product("TransportPOSIX"), product("TransportCore")]),
-        fuzzTarget("FuzzHandshakeResponse", [product("TransportPOSIX"), product("TransportCore")]),
+        fuzzTarget("FuzzFrameDecoder", [product("WebSocketProtocol"), product("TransportCore")]),
+        fuzzTarget("FuzzHandshakeResponse", [product("WebSocketProtocol"), product("TransportCore")]),
         fuzzTarget("FuzzPhoenixJSONv1", [product("PhoenixProtocol")]),
         fuzzTarget("FuzzPhoenixJSONv2", [product("PhoenixProtocol")]),
         fuzzTarget("FuzzPhoenixV2Binary", [product("PhoenixProtocol")]),

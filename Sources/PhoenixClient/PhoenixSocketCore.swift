@@ -496,11 +496,11 @@ actor PhoenixSocketCore {
             if !everOpened && !connectWaiters.isEmpty {
                 // `connect()` reports its own failure instead of retrying behind the caller's back.
                 failConnectWaiters(.transport(transportError))
-                run(machine.transportFailed(transportError.reason, now: now))
+                run(machine.transportFailed(transportError.reason, permanent: transportError.isPermanent, now: now))
                 run(machine.disconnect(now: now))
                 return
             }
-            run(machine.transportFailed(transportError.reason, now: now))
+            run(machine.transportFailed(transportError.reason, permanent: transportError.isPermanent, now: now))
         } else {
             lastLoss = .connectionLost(code: closeCode, reason: closeReason ?? "")
             run(

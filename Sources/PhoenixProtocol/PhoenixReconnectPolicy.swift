@@ -29,22 +29,29 @@ public struct PhoenixReconnectPolicy: Sendable, Hashable {
     public var maxAttempts: Int?
     /// Which close codes reconnect.
     public var closeCodes: CloseCodeRule
+    /// Whether a failure the transport calls permanent (a certificate that fails verification)
+    /// is retried like any other. Default false: retrying cannot help, so the machine stops and
+    /// the failure reaches the caller. True retries everything, as the reference client does.
+    public var retriesPermanentFailures: Bool
 
     public init(
         delays: [Duration] = PhoenixReconnectPolicy.referenceDelays,
         jitter: Double = 0,
         jitterSeed: UInt64 = 0x5EED,
         maxAttempts: Int? = nil,
-        closeCodes: CloseCodeRule = .all
+        closeCodes: CloseCodeRule = .all,
+        retriesPermanentFailures: Bool = false
     ) {
         self.delays = delays
         self.jitter = jitter
         self.jitterSeed = jitterSeed
         self.maxAttempts = maxAttempts
         self.closeCodes = closeCodes
+        self.retriesPermanentFailures = retriesPermanentFailures
     }
 
-    /// The reference schedule, no jitter, unlimited attempts, every close reconnects.
+    /// The reference schedule, no jitter, unlimited attempts, every close reconnects, permanent
+    /// failures do not.
     public static let `default` = PhoenixReconnectPolicy()
 
     /// A policy that never reconnects.

@@ -29,7 +29,8 @@ public enum PhoenixSocketEvent: Sendable, Hashable {
     case heartbeatTimedOut
     /// Reconnect attempt `attempt` (1-based) will start at `at` (or at `reconnectNow`).
     case reconnectScheduled(attempt: Int, at: PhoenixInstant)
-    /// The reconnect policy gave up (max attempts, or a close code it does not reconnect after).
+    /// The reconnect policy gave up (max attempts, a close code it does not reconnect after, or
+    /// a permanent transport failure).
     case reconnectAbandoned(attempts: Int)
     /// The server accepted the join; `response` is the reply's response.
     case channelJoined(topic: String, response: PhoenixPayload)

@@ -373,19 +373,43 @@ public struct PhoenixSocketStateMachine: Sendable {
 
     /// The transport closed with a close frame (`code` nil when it had none).
     public mutating func transportClosed(code: UInt16?, reason: String, now: PhoenixInstant) -> [PhoenixSocketAction] {
+        transportEnded(code: code, reason: reason, permanent: false, now: now)
+    }
+
+    /// The transport failed (connect error, TLS, reset): like a close without a close frame.
+    ///
+    /// - Parameter permanent: the transport says retrying cannot help (a certificate that fails
+    ///   verification). Unless the policy's `retriesPermanentFailures` is set, no reconnect is
+    ///   scheduled: the socket closes with `reconnectAbandoned`, in every phase (first attempt,
+    ///   reconnect attempt, or a drop of an open socket); `connect` starts over.
+    public mutating func transportFailed(
+        _ description: String,
+        permanent: Bool = false,
+        now: PhoenixInstant
+    ) -> [PhoenixSocketAction] {
+        transportEnded(code: nil, reason: description, permanent: permanent, now: now)
+    }
+
+    private mutating func transportEnded(
+        code: UInt16?,
+        reason: String,
+        permanent: Bool,
+        now: PhoenixInstant
+    ) -> [PhoenixSocketAction] {
         var actions: [PhoenixSocketAction] = []
+        let stops = permanent && !configuration.reconnectPolicy.retriesPermanentFailures
         switch phase {
         case .connecting:
             actions.append(.emit(.socketClosed(code: code, reason: reason)))
-            scheduleReconnect(afterCode: code, checkCode: true, now: now, into: &actions)
+            scheduleReconnect(afterCode: code, checkCode: true, stops: stops, now: now, into: &actions)
         case .open:
             connectionLost(into: &actions)
             actions.append(.emit(.socketClosed(code: code, reason: reason)))
-            scheduleReconnect(afterCode: code, checkCode: true, now: now, into: &actions)
+            scheduleReconnect(afterCode: code, checkCode: true, stops: stops, now: now, into: &actions)
         case .closing(_, let reconnects):
             actions.append(.emit(.socketClosed(code: code, reason: reason)))
             if reconnects {
-                scheduleReconnect(afterCode: code, checkCode: false, now: now, into: &actions)
+                scheduleReconnect(afterCode: code, checkCode: false, stops: stops, now: now, into: &actions)
             } else {
                 phase = .closed
             }
@@ -394,11 +418,6 @@ public struct PhoenixSocketStateMachine: Sendable {
         }
         prune()
         return actions
-    }
-
-    /// The transport failed (connect error, TLS, reset): like a close without a close frame.
-    public mutating func transportFailed(_ description: String, now: PhoenixInstant) -> [PhoenixSocketAction] {
-        transportClosed(code: nil, reason: description, now: now)
     }
 
     // MARK: Time
@@ -485,15 +504,17 @@ public struct PhoenixSocketStateMachine: Sendable {
         }
     }
 
+    /// `stops`: the failure was permanent and the policy does not retry those.
     private mutating func scheduleReconnect(
         afterCode code: UInt16?,
         checkCode: Bool,
+        stops: Bool = false,
         now: PhoenixInstant,
         into actions: inout [PhoenixSocketAction]
     ) {
         let policy = configuration.reconnectPolicy
         let attempt = consecutiveReconnects + 1
-        if checkCode && !policy.reconnects(afterCloseCode: code) {
+        if stops || (checkCode && !policy.reconnects(afterCloseCode: code)) {
             phase = .closed
             actions.append(.emit(.reconnectAbandoned(attempts: consecutiveReconnects)))
             return

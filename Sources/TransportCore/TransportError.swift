@@ -37,10 +37,20 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
 
     public var code: Code
     public var reason: String
+    /// Whether trying the same request again cannot succeed, so a reconnect policy should not
+    /// retry it: a certificate that fails verification (set by the transport), or a request
+    /// that is itself unusable (`invalidRequest`, `unsupportedScheme`). A rejected upgrade
+    /// (401, 403...) is not permanent: Phoenix answers 403 for any refusal of `connect/3`,
+    /// which may clear on its own or with fresh socket params.
+    public var isPermanent: Bool
 
-    public init(_ code: Code, _ reason: String) {
+    /// - Parameter isPermanent: nil takes the code's default: true for `invalidRequest` and
+    ///   `unsupportedScheme`, false otherwise. Transports pass true for certificate
+    ///   verification failures.
+    public init(_ code: Code, _ reason: String, isPermanent: Bool? = nil) {
         self.code = code
         self.reason = reason
+        self.isPermanent = isPermanent ?? (code == .invalidRequest || code == .unsupportedScheme)
     }
 
     public var description: String { "TransportError(\(code)): \(reason)" }

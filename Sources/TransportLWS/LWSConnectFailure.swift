@@ -17,7 +17,9 @@ enum LWSConnectFailure {
         }
         let lowered = reason.lowercased()
         if usesTLS && isTLSText(lowered) {
-            return TransportError(.tls, reason)
+            // lws' own words for a failed certificate check: as permanent as ours (LWSSession).
+            let verificationFailed = lowered.contains("x509_v_err") || lowered.contains("cert didn't look good")
+            return TransportError(.tls, reason, isPermanent: verificationFailed)
         }
         if lowered.contains("getaddrinfo") || lowered.contains("dns") || lowered.contains("resolv") {
             return TransportError(.resolveFailed, reason)

@@ -16,7 +16,7 @@
 // of as many queued frames as fit in a fragment's worth of bytes.
 import CLibWebSockets
 import TransportCore
-import TransportPOSIX
+import WebSocketProtocol
 
 /// The service thread's state of a raw-socket connection.
 struct LWSRawFraming {

@@ -1,4 +1,5 @@
 import TransportCore
+import WebSocketProtocol
 
 #if canImport(Glibc)
     import Glibc

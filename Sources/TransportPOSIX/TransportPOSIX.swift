@@ -3,15 +3,14 @@
 //
 // Layers, each in its own file, each testable alone:
 // - SystemCalls, Wakeup, Resolver: libc calls with errno turned into Swift errors.
-// - HTTPUpgradeHandshake: the upgrade request and the check of the answer (pure).
-// - WebSocketFrameDecoder / WebSocketFrameEncoder / WebSocketMasking / UTF8Validator: the
-//   wire format (pure, incremental; public for the benchmarks).
-// - WebSocketConnectionStateMachine: ping/pong, reassembly, UTF-8, close handshake, limits (pure).
+// - The protocol itself (upgrade handshake, frame codec, connection state machine) is the pure
+//   WebSocketProtocol module, which TransportLWS's raw framing shares.
 // - ConnectionCore + IOLoop: one I/O thread per connection running a poll loop, woken through a
 //   pipe; other threads only touch the state behind ConnectionCore's lock.
 // Rules: nothing read from the network can crash the process; every failure is a
 // TransportError; leaving withConnection joins the I/O thread and closes every descriptor.
 import TransportCore
+import WebSocketProtocol
 
 /// A `Transport` over POSIX sockets: a complete RFC 6455 client written in Swift.
 ///

@@ -71,11 +71,25 @@ struct ClustaarChat: AsyncParsableCommand {
     @Option(help: "Exit once nothing happened for this many seconds.")
     var exitAfterIdle: Double?
 
+    @Option(
+        name: .customLong("ca"),
+        help: ArgumentHelp(
+            "A PEM file of CA certificates to trust over wss:// instead of the system's (a server with a private CA).",
+            valueName: "file"))
+    var caFile: String?
+
+    @Flag(help: "Accept any certificate and host name over wss://. For tests against local servers only.")
+    var insecure = false
+
     func validate() throws {
         if let exitAfterIdle, !(exitAfterIdle.isFinite && exitAfterIdle >= 0) {
             throw ValidationError("--exit-after-idle must be a number of seconds")
         }
         if let url, URL(string: url)?.host == nil { throw ValidationError("--url must be a ws(s) or http(s) URL") }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ValidationError("--ca: cannot read \(caFile)")
+        }
+        if caFile != nil && insecure { throw ValidationError("--ca and --insecure exclude each other") }
     }
 
     func run() async throws {
@@ -94,6 +108,7 @@ struct ClustaarChat: AsyncParsableCommand {
 
         var configuration = ClustaarWebChatService.Configuration()
         configuration.serializer = serializer.serializer
+        configuration.tls = TLSOptions(caFilePath: caFile, insecureSkipVerification: insecure)
         let webSocket: any Transport =
             switch transport {
             case .lws: LWSTransport()
@@ -150,11 +165,13 @@ struct ClustaarChat: AsyncParsableCommand {
         let events = channel.events
         return [
             Task {
+                var opened = false
                 for await state in states {
                     await activity.touched()
                     switch state {
                     case .connecting: await output.event("connection", [("state", "connecting")])
                     case .open:
+                        opened = true
                         await output.event("connection", [("state", "open")])
                         await output.text("(connected)")
                     case .closed(let code, let reason):
@@ -169,6 +186,14 @@ struct ClustaarChat: AsyncParsableCommand {
                     case .error(let error):
                         await output.event("connection", [("state", "error"), ("message", .string(error.reason))])
                         await output.text("(connection error: \(error.reason))")
+                        // The service does not retry a permanent failure (an untrusted certificate).
+                        // Before the first open, `connect()` throws it and `run` exits; after it,
+                        // nothing else would end the chat.
+                        if error.isPermanent && opened {
+                            await output.event("error", [("message", .string("\(error)"))])
+                            await output.text("error: \(error.reason) (not retried)")
+                            Foundation.exit(EXIT_FAILURE)
+                        }
                     case .reconnecting(let attempt, let delay):
                         await output.event(
                             "connection", [("state", "reconnecting"), ("attempt", .number(JSONNumber(attempt)))])

@@ -20,10 +20,15 @@ struct Options {
     var cases: ClosedRange<Int>?
     /// Instead of Autobahn: time this many 64-byte echoes against `url` (an echo server).
     var echoRoundTrips: Int?
+    /// A PEM file of CA certificates to trust over wss:// (a fuzzingserver with a private CA).
+    var caFile: String?
+
+    var tls: TLSOptions { TLSOptions(caFilePath: caFile) }
 
     static let usage = """
-        usage: ws-conformance-client --transport posix|lws|lws-raw --url URL --agent NAME [--cases FIRST-LAST]
-               ws-conformance-client --transport posix|lws|lws-raw --url ECHO-URL --echo-rtt COUNT
+        usage: ws-conformance-client --transport posix|lws|lws-raw --url URL --agent NAME [--cases FIRST-LAST] [--ca FILE]
+               ws-conformance-client --transport posix|lws|lws-raw --url ECHO-URL --echo-rtt COUNT [--ca FILE]
+        --ca FILE: trust the CA certificates in this PEM file for a wss:// URL instead of the system's
         """
 
     init(arguments: [String]) throws(UsageError) {
@@ -45,6 +50,11 @@ struct Options {
             case "--echo-rtt":
                 guard let count = Int(value), count > 0 else { throw UsageError("--echo-rtt wants a positive count") }
                 echoRoundTrips = count
+            case "--ca":
+                guard FileManager.default.isReadableFile(atPath: value) else {
+                    throw UsageError("--ca: cannot read \(value)")
+                }
+                caFile = value
             default: throw UsageError("unknown option \(flag)")
             }
         }
@@ -77,7 +87,7 @@ func request(_ options: Options, _ path: String, _ query: [URLQueryItem]) -> Web
     var components = URLComponents(url: options.url, resolvingAgainstBaseURL: false) ?? URLComponents()
     components.path = path
     components.queryItems = query.isEmpty ? nil : query
-    return WebSocketRequest(url: components.url ?? options.url, limits: limits)
+    return WebSocketRequest(url: components.url ?? options.url, limits: limits, tls: options.tls)
 }
 
 func caseCount(_ transport: any Transport, _ options: Options) async throws -> Int {
@@ -126,7 +136,8 @@ func updateReports(_ transport: any Transport, _ options: Options) async throws 
 /// prints the round-trip times.
 func measureEchoRoundTrips(_ count: Int, _ transport: any Transport, _ options: Options) async throws {
     let message = WebSocketMessage.text(String(repeating: "x", count: 64))
-    let samples = try await transport.withConnection(to: WebSocketRequest(url: options.url)) { connection in
+    let echoRequest = WebSocketRequest(url: options.url, tls: options.tls)
+    let samples = try await transport.withConnection(to: echoRequest) { connection in
         var iterator = connection.inbound.makeAsyncIterator()
         var samples: [Duration] = []
         samples.reserveCapacity(count)

@@ -35,6 +35,7 @@ import TransportLWS
         let error = try await tlsError(certificate: "wronghost", tls: TLSOptions(caFilePath: certificates.caFile))
         #expect(error?.code == .tls)
         #expect(error?.reason.contains("hostname mismatch") == true)
+        #expect(error?.isPermanent == true)  // a verification failure: not retried
     }
 
     @Test func expiredCertificateIsRejected() async throws {
@@ -42,18 +43,21 @@ import TransportLWS
         let error = try await tlsError(certificate: "expired", tls: TLSOptions(caFilePath: certificates.caFile))
         #expect(error?.code == .tls)
         #expect(error?.reason.contains("expired") == true)
+        #expect(error?.isPermanent == true)  // a verification failure: not retried
     }
 
     @Test func selfSignedCertificateWithoutItsCAIsRejected() async throws {
         let error = try await tlsError(certificate: "selfsigned", tls: TLSOptions())
         #expect(error?.code == .tls)
         #expect(error?.reason.contains("self-signed") == true)
+        #expect(error?.isPermanent == true)  // a verification failure: not retried
     }
 
     @Test func certificateFromAnUnknownCAIsRejected() async throws {
         let error = try await tlsError(certificate: "valid", tls: TLSOptions())
         #expect(error?.code == .tls)
         #expect(error?.reason.contains("local issuer") == true)
+        #expect(error?.isPermanent == true)  // a verification failure: not retried
     }
 
     @Test(arguments: ["selfsigned", "expired", "wronghost"])

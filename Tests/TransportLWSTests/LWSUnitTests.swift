@@ -102,6 +102,12 @@ import TransportCore
             LWSConnectFailure.error(text: "HS: ACCEPT missing", httpStatus: 101, usesTLS: false).code
                 == .handshakeInvalid)
         #expect(LWSConnectFailure.error(text: "connect SYSCALL 104", httpStatus: 0, usesTLS: true).code == .tls)
+        // A reset during the TLS handshake may pass; a certificate lws found bad will not.
+        #expect(LWSConnectFailure.error(text: "connect SYSCALL 104", httpStatus: 0, usesTLS: true).isPermanent == false)
+        let badCertificate = LWSConnectFailure.error(
+            text: "server's cert didn't look good, X509_V_ERR = 10: certificate has expired", httpStatus: 0,
+            usesTLS: true)
+        #expect(badCertificate.code == .tls && badCertificate.isPermanent)
         #expect(LWSConnectFailure.error(text: "Unable to connect", httpStatus: 0, usesTLS: true).code == .connectFailed)
         #expect(
             LWSConnectFailure.error(text: "Unable to connect", httpStatus: 0, usesTLS: false).reason

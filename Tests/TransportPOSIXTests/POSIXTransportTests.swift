@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import TransportCore
+import WebSocketProtocol
 
 @testable import TransportPOSIX
 

@@ -1,4 +1,4 @@
-// Suites 1 and 2 of the benchmarks (issue 8): the TransportPOSIX WebSocket frame codec beside
+// Suites 1 and 2 of the benchmarks (issue 8): the WebSocket frame codec (WebSocketProtocol, which both transports use) beside
 // swift-nio's NIOWebSocket codec, and masking beside `memcpy`, in the same run.
 //
 // Rules of this file:
@@ -13,7 +13,7 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
-import TransportPOSIX
+import WebSocketProtocol
 
 /// The payload sizes of suite 1 (issue 8): 16 B to 1 MiB.
 let frameSizes = [16, 256, 4096, 64 << 10, 1 << 20]

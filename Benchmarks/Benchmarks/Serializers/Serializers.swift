@@ -10,7 +10,7 @@ import Benchmark
 import ClustaarModels
 import Foundation
 import PhoenixProtocol
-import TransportPOSIX
+import WebSocketProtocol
 
 /// A realistic bot reply payload (1 KiB): text, a wait, quick replies with go-to actions, the
 /// step that answered, the input and the interlocutor. Written for these benchmarks.

@@ -1,4 +1,4 @@
-// Fuzz target: TransportPOSIX's WebSocket frame decoder, then the connection state machine, on
+// Fuzz target: WebSocketProtocol's frame decoder, then the connection state machine, on
 // arbitrary server bytes cut at arbitrary points.
 //
 // Input: [limit selector][split count n][n chunk sizes][the byte stream].
@@ -11,7 +11,7 @@ import CFuzzDriver
 import FuzzSupport
 import TransportCore
 
-@testable import TransportPOSIX
+@testable import WebSocketProtocol
 
 /// What one pass of the decoder produced.
 struct DecodeOutcome: Equatable {

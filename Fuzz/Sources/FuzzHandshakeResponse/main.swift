@@ -1,4 +1,4 @@
-// Fuzz target: TransportPOSIX's HTTP upgrade answer parser and the handshake's checks, on
+// Fuzz target: WebSocketProtocol's HTTP upgrade answer parser and the handshake's checks, on
 // arbitrary server bytes cut at arbitrary points.
 //
 // Input: [split count n][n chunk sizes][the server's answer].
@@ -10,7 +10,7 @@ import Foundation
 import FuzzSupport
 import TransportCore
 
-@testable import TransportPOSIX
+@testable import WebSocketProtocol
 
 /// RFC 6455's sample key; its accept value is "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", which the seeds carry.
 let sampleKey = "dGhlIHNhbXBsZSBub25jZQ=="

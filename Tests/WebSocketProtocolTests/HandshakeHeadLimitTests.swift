@@ -1,7 +1,7 @@
 import Testing
 import TransportCore
 
-@testable import TransportPOSIX
+@testable import WebSocketProtocol
 
 /// The answer head's size limit holds however the network splits the bytes (found while writing
 /// the split invariant of the FuzzHandshakeResponse target: a head over the limit was accepted when it

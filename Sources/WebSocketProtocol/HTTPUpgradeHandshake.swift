@@ -9,6 +9,7 @@ package struct HTTPUpgradeHandshake: Sendable {
     package struct Target: Sendable, Hashable {
         /// The host as given to the resolver (IPv6 literals without brackets).
         package var host: String
+        /// The TCP port (80 when the URL names none).
         package var port: Int
         /// Path and query, e.g. `/socket/websocket?vsn=2.0.0`.
         package var requestTarget: String
@@ -56,12 +57,17 @@ package struct HTTPUpgradeHandshake: Sendable {
         "sec-websocket-extensions", "content-length", "transfer-encoding",
     ]
 
-    let target: Target
+    /// Where the request goes: the resolver and the `Host` header read it.
+    package let target: Target
     /// The base64 of 16 random bytes, sent as `Sec-WebSocket-Key`.
     let key: String
     let subprotocols: [String]
     let headers: [HTTPHeader]
 
+    /// A handshake for `target`. `key` is random unless a test fixes it.
+    ///
+    /// - Throws: `invalidRequest` for a header name that is not an HTTP token, a value with CR,
+    ///   LF or NUL, a header the handshake sets itself, or a subprotocol that is not a token.
     package init(
         target: Target, key: String = HTTPUpgradeHandshake.makeKey(), subprotocols: [String], headers: [HTTPHeader]
     )
@@ -167,8 +173,11 @@ package struct HTTPUpgradeHandshake: Sendable {
 
 /// The status line and headers of an HTTP response.
 package struct HTTPResponseHead: Sendable, Hashable {
+    /// The status code, e.g. 101.
     package var status: Int
+    /// The reason phrase after the code, possibly empty.
     package var reasonPhrase: String
+    /// The header fields, in order, names as sent.
     package var headers: [HTTPHeader]
 
     /// Every value of the header `name` (case-insensitive), in order.
@@ -190,6 +199,7 @@ package struct HTTPResponseParser: Sendable {
     private var buffer: [UInt8] = []
     private var scanFrom = 0
 
+    /// A parser waiting for the first byte of the answer.
     package init() {}
 
     /// Adds bytes; returns the head and the bytes after it once the blank line has arrived.

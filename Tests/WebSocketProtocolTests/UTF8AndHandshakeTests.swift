@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TransportCore
 
-@testable import TransportPOSIX
+@testable import WebSocketProtocol
 
 @Suite struct UTF8ValidatorTests {
     @Test(

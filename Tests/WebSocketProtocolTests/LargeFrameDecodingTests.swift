@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TransportPOSIX
+@testable import WebSocketProtocol
 
 /// Frames at or above `WebSocketFrameDecoder.ownedPayloadThreshold` are assembled in an array of
 /// their own: the frames, their order and the bytes left over must be exactly those of the

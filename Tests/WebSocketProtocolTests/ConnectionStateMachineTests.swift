@@ -1,7 +1,7 @@
 import Testing
 import TransportCore
 
-@testable import TransportPOSIX
+@testable import WebSocketProtocol
 
 /// The pure connection state machine: each rule in, the exact actions out.
 @Suite struct ConnectionStateMachineTests {

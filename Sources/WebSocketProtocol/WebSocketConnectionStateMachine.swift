@@ -47,6 +47,7 @@ package struct WebSocketConnectionStateMachine: Sendable {
     private var partial: PartialMessage?
     private let maxMessageSize: Int
 
+    /// An open connection that refuses messages over `maxMessageSize` bytes with 1009.
     package init(maxMessageSize: Int) {
         self.maxMessageSize = maxMessageSize
     }
@@ -193,6 +194,7 @@ package struct WebSocketConnectionStateMachine: Sendable {
         ]
     }
 
+    /// The `TransportError` that ends the inbound sequence when the decoder fails with `error`.
     package static func transportError(for error: WebSocketProtocolError) -> TransportError {
         switch error.closeCode {
         case 1009: TransportError(.messageTooBig, "\(error); closed with 1009")

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TransportPOSIX
+@testable import WebSocketProtocol
 
 /// The frame codec and masking, against RFC 6455 section 5.7 byte for byte and every rule.
 @Suite struct FrameCodecTests {
