@@ -38,10 +38,8 @@ func runWholePathProfileIfAsked() {
                 let samples = try await client.awaited(port: port, warmup: 0, count: count, region: MeasuredRegion())
                 let total = samples.reduce(0, +)
                 let rate = total > 0 ? Int(Double(count) * 1e9 / Double(total)) : 0
-                outcome.withLock {
-                    $0 = "\(name) awaited \(count): \(rate) acks/s, p50 \(percentile(samples, 0.5)) ns, "
-                        + "p99 \(percentile(samples, 0.99)) ns"
-                }
+                let (p50, p99) = (percentile(samples, 0.5), percentile(samples, 0.99))
+                outcome.withLock { $0 = "\(name) awaited \(count): \(rate) acks/s, p50 \(p50) ns, p99 \(p99) ns" }
             }
         } catch {
             outcome.withLock { $0 = "\(name) failed: \(error)" }
