@@ -9,8 +9,8 @@
 //   `phx_reply`, the echo (`interlocutor_reply`) and a `bot_reply`; every client reads all three.
 // - One fresh connection per benchmark iteration (5 iterations); connecting, joining and 100
 //   warm-up pushes are outside the measured region (`startMeasurement`), so the tool's malloc
-//   count is that of the measured pushes alone, whole process: the sandbox's share is in every
-//   row, and the Python row (a subprocess) is the sandbox's share alone.
+//   count is that of the measured pushes alone, whole process: the sandbox's share (385 mallocs
+//   per push) is in every row. The Python rows time themselves and have no malloc count.
 // - Round trips and rates are this file's own custom metrics (read their p50: the median of the
 //   five iterations).
 import Benchmark
