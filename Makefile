@@ -87,7 +87,8 @@ venv: .venv/installed
 
 # Benchmarks (Benchmarks/, a package of its own): release builds, then every suite; BENCHMARKS.md
 # says how to read the results. BENCH_ARGS narrows it, e.g. BENCH_ARGS="--target FrameCodec".
-bench: deps
+# Suite 5's anchor is a Python client: it runs from the venv.
+bench: deps venv
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress $(BENCH_ARGS)
 
 # Fuzzing (Fuzz/, a package of its own): builds every libFuzzer target with AddressSanitizer, makes

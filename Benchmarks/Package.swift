@@ -67,5 +67,21 @@ let package = Package(
             path: "Benchmarks/Loopback",
             plugins: [benchmarkPlugin]
         ),
+        // Suite 5: the whole path. ClustaarWebChatService + sendReply against the in-process
+        // ClustaarSandbox, beside the transports alone (hand-written frames) and a Python client.
+        .executableTarget(
+            name: "WholePath",
+            dependencies: [
+                benchmark,
+                .product(name: "ClustaarSDK", package: mainPackage),
+                .product(name: "ClustaarModels", package: mainPackage),
+                .product(name: "ClustaarSandbox", package: mainPackage),
+                .product(name: "TransportCore", package: mainPackage),
+                .product(name: "TransportPOSIX", package: mainPackage),
+                .product(name: "TransportLWS", package: mainPackage),
+            ],
+            path: "Benchmarks/WholePath",
+            plugins: [benchmarkPlugin]
+        ),
     ]
 )
