@@ -21,10 +21,14 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Builds and runs every test, then checks formatting.
+# Builds and runs every test, then checks formatting. The hostile-server suite runs in a process
+# of its own: it bounds the growth of the process's resident memory while a server streams 100 MB
+# at the client, and other suites running beside it in one process (large echoes, whole
+# conformance runs) grew it by over 140 MB on their own.
 test: deps venv
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip HostileServerTests
+	$(SWIFT) test --skip-build --filter HostileServerTests
 	$(MAKE) lint
 
 # Every test under ThreadSanitizer, in a scratch path of its own (switching sanitizers in .build
