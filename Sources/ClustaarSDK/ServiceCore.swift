@@ -101,7 +101,7 @@ actor ServiceCore {
 
     func disconnect() async {
         run(machine.disconnect(now: time.now()))
-        failConnectWaiters(.cancelled(reason: "disconnected"))
+        failConnectWaiters(.cancelled(.disconnected))
         guard connectionTask != nil else { return }
         await withCheckedContinuation { disconnectWaiters.append($0) }
     }
@@ -159,7 +159,7 @@ actor ServiceCore {
                 run(actions)
             }
         } catch {
-            channelEnded(topic, failingJoinsWith: .cancelled(reason: "left"))
+            channelEnded(topic, failingJoinsWith: .cancelled(.left))
         }
     }
 
@@ -182,7 +182,7 @@ actor ServiceCore {
             Task { await self.abandonPush(id) }
         }
         switch outcome {
-        case .taskCancelled: return .failure(.cancelled(reason: "the task was cancelled"))
+        case .taskCancelled: return .failure(.cancelled(.taskCancelled))
         case .completed(let result): return Self.pushResult(result)
         }
     }
@@ -193,7 +193,7 @@ actor ServiceCore {
 
     private func abandonJoin(topic: String) {
         guard let waiters = joinWaiters.removeValue(forKey: topic), !waiters.isEmpty else { return }
-        for waiter in waiters { waiter.resume(returning: .failure(.cancelled(reason: "the task was cancelled"))) }
+        for waiter in waiters { waiter.resume(returning: .failure(.cancelled(.taskCancelled))) }
         if let actions = try? machine.leave(topic: topic, now: time.now()) { run(actions) }
     }
 
@@ -230,6 +230,9 @@ actor ServiceCore {
             // Still attached: the machine stopped waiting for a close the transport never
             // confirmed. That connection is over; its late end must not be reported again.
             if connection != nil { detachConnection() }
+            logger.info(
+                "connection closed",
+                metadata: ["code": "\(code.map { CloseCode($0).description } ?? "none")", "reason": "\(reason)"])
             states.send(.closed(code: code.map { CloseCode(rawValue: $0) }, reason: reason))
         case .heartbeatTimedOut:
             logger.warning("heartbeat unanswered: reconnecting")
@@ -257,18 +260,19 @@ actor ServiceCore {
                     run(actions)
                 }
             case .unencodable(let error):
-                channelEnded(topic, failingJoinsWith: .encoding("\(error)"))
+                channelEnded(topic, failingJoinsWith: Self.encodingError(error))
             }
         case .channelClosed(let topic, let reason):
-            let why: String =
+            let why: ClustaarError.Interruption =
                 switch reason {
-                case .left: "left"
-                case .serverClosed: "closed by the server"
-                case .disconnected: "disconnected"
+                case .left: .left
+                case .serverClosed: .channelClosedByServer
+                case .disconnected: .disconnected
                 }
-            channelEnded(topic, failingJoinsWith: .cancelled(reason: why))
+            channelEnded(topic, failingJoinsWith: .cancelled(why))
         case .channelErrored(let topic, let reason, _):
-            logger.notice("channel errored, rejoining", metadata: ["topic": "\(topic)", "reason": "\(reason)"])
+            logger.notice(
+                "channel errored, rejoining", metadata: ["topic": "\(topic)", "reason": "\(Self.logText(reason))"])
         case .message(let topic, let event, let payload):
             sinks[topic]?.deliver(event: event, payload: payload)
         case .decodeFailed(let error):
@@ -490,12 +494,13 @@ actor ServiceCore {
         case .cancelled(let why):
             switch why {
             case .bufferFull(let limit): .failure(.bufferFull(limit: limit))
-            case .connectionLost, .channelErrored: .failure(.outcomeUnknown)
-            case .left: .failure(.cancelled(reason: "the channel was left"))
-            case .disconnected: .failure(.cancelled(reason: "the service disconnected"))
-            case .channelClosed: .failure(.cancelled(reason: "the server closed the channel"))
+            case .connectionLost(let loss): .failure(.outcomeUnknown(interruption(loss)))
+            case .channelErrored: .failure(.outcomeUnknown(.channelCrashed))
+            case .left: .failure(.cancelled(.left))
+            case .disconnected: .failure(.cancelled(.disconnected))
+            case .channelClosed: .failure(.cancelled(.channelClosedByServer))
             case .joinFailed: .failure(.notJoined)
-            case .unencodable(let error): .failure(.encoding("\(error)"))
+            case .unencodable(let error): .failure(encodingError(error))
             }
         }
     }
@@ -504,9 +509,33 @@ actor ServiceCore {
         switch error {
         case .alreadyJoined(let topic): .alreadyJoined(topic: topic)
         case .unknownTopic, .channelLeaving: .notJoined
-        case .invalidEndpoint(let endpoint): .invalidConfiguration("endpoint \(endpoint)")
-        case .reservedTopic(let topic): .invalidConfiguration("topic \(topic) is reserved")
-        case .unencodable(let error): .encoding("\(error)")
+        case .invalidEndpoint(let endpoint):
+            .invalidConfiguration("the endpoint \(endpoint) is not a ws, wss, http or https URL with a host")
+        case .reservedTopic(let topic): .invalidConfiguration("the topic \(topic) is reserved for the socket")
+        case .unencodable(let error): encodingError(error)
+        }
+    }
+
+    static func interruption(_ loss: PhoenixConnectionLoss) -> ClustaarError.Interruption {
+        switch loss {
+        case .closed(let code, let reason): .connectionLost(code: code.map(CloseCode.init(rawValue:)), reason: reason)
+        case .heartbeatTimedOut: .heartbeatTimedOut
+        }
+    }
+
+    static func encodingError(_ error: PhoenixCodingError) -> ClustaarError {
+        switch error {
+        case .unencodable: .encoding("\(error)")
+        default: .encoding("cannot encode: \(error)")
+        }
+    }
+
+    /// Why a channel errored, for a log line: the server's payload as JSON text, the close code
+    /// by number and name.
+    static func logText(_ reason: PhoenixChannelErrorReason) -> String {
+        switch reason {
+        case .serverError(let payload): "the server's channel crashed: \(payload.logText())"
+        case .connectionLost(let loss): interruption(loss).description
         }
     }
 }
