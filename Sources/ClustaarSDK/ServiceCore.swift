@@ -230,7 +230,9 @@ actor ServiceCore {
             // Still attached: the machine stopped waiting for a close the transport never
             // confirmed. That connection is over; its late end must not be reported again.
             if connection != nil { detachConnection() }
-            logger.info(
+            // Routine (every disconnect): debug. An unexpected drop also shows in the notice of
+            // each errored channel, with the same code.
+            logger.debug(
                 "connection closed",
                 metadata: ["code": "\(code.map { CloseCode($0).description } ?? "none")", "reason": "\(reason)"])
             states.send(.closed(code: code.map { CloseCode(rawValue: $0) }, reason: reason))
