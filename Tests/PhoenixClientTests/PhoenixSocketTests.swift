@@ -42,7 +42,7 @@ import Testing
 
     @Test func anInvalidEndpointIsAConfigurationError() {
         let error = PhoenixClientError.invalidConfiguration(
-            "the endpoint is not a ws, wss, http or https URL with a host: ftp://example.com/socket")
+            "the endpoint ftp://example.com/socket is not a ws, wss, http or https URL with a host")
         #expect(throws: error) {
             _ = try PhoenixSocket(
                 endpoint: URL(string: "ftp://example.com/socket")!, transport: InMemoryTransport(),
