@@ -60,15 +60,14 @@ public enum ClustaarError: Error, Sendable, Hashable, CustomStringConvertible {
         case taskCancelled
 
         /// The cause in words: `the connection closed with code 1011 (internal server error):
-        /// "boom"`, `the server's channel crashed`.
+        /// "boom"`, `the server's channel crashed`. The connection and crash causes read as
+        /// PhoenixClient's `PhoenixOutcomeUnknownCause` (one text for both layers).
         public var description: String {
             switch self {
-            case .connectionLost(let code?, let reason):
-                "the connection closed with code \(code)" + (reason.isEmpty ? "" : ": \"\(reason)\"")
-            case .connectionLost(nil, let reason):
-                "the connection dropped" + (reason.isEmpty ? "" : " (\(reason))")
-            case .heartbeatTimedOut: "the server stopped answering heartbeats"
-            case .channelCrashed: "the server's channel crashed"
+            case .connectionLost(let code, let reason):
+                PhoenixOutcomeUnknownCause.connectionLost(code: code, reason: reason).description
+            case .heartbeatTimedOut: PhoenixOutcomeUnknownCause.heartbeatTimedOut.description
+            case .channelCrashed: PhoenixOutcomeUnknownCause.channelCrashed.description
             case .channelClosedByServer: "the server closed the channel"
             case .left: "the channel was left"
             case .disconnected: "the service disconnected"
