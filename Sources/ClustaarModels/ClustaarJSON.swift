@@ -21,7 +21,17 @@ public enum ClustaarJSON {
             decoder.userInfo[ParsedPayload.userInfoKey] = ParsedPayload(data: data)
             return try decoder.decode(type, from: data)
         } catch {
-            throw ClustaarDecodingError(any: error)
+            var failure = ClustaarDecodingError(any: error)
+            // Foundation says only "The given data was not valid JSON." (on Linux); our own
+            // parser says what was wrong and where.
+            if failure.kind == .invalidJSON {
+                do {
+                    _ = try JSONTextParser.parse(data)
+                } catch {
+                    failure.debugDescription = "\(error.reason) at byte \(error.offset)"
+                }
+            }
+            throw failure
         }
     }
 

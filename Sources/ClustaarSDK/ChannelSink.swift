@@ -12,8 +12,8 @@ public enum ChannelEventError: Error, Sendable, Hashable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .undecodable(let event, let error): "\(event): \(error)"
-        case .server(let event, let error): "\(event): \(error)"
+        case .undecodable(let event, let error): "cannot read a \(event) event: \(error)"
+        case .server(let event, let error): "the server sent an error in place of a \(event) event: \(error)"
         }
     }
 }

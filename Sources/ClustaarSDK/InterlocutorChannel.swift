@@ -61,7 +61,7 @@ public final class InterlocutorChannel: Sendable {
         do {
             return try ClustaarJSON.decode(JoinStatus.self, from: response.bytes)
         } catch {
-            throw .encoding("join reply: \(error)")
+            throw .encoding("the join reply cannot be read: \(error)")
         }
     }
 
@@ -82,7 +82,7 @@ public final class InterlocutorChannel: Sendable {
     ///
     /// Made while the channel is (re)joining, the message waits (bounded) and goes out once
     /// joined. It is sent at most once: if the connection drops before the acknowledgement, the
-    /// call throws `.outcomeUnknown` and nothing is re-sent.
+    /// call throws `.outcomeUnknown` (with the cause) and nothing is re-sent.
     ///
     /// - Parameters:
     ///   - token: the bot's access token (not the socket token).

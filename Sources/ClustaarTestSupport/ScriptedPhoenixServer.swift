@@ -121,8 +121,8 @@ public final class ScriptedPhoenixServer: Sendable {
     }
 
     /// Drops the current connection without a close frame.
-    public func drop() {
-        state.withLock { $0.connection }?.drop()
+    public func drop(reason: String = "connection dropped") {
+        state.withLock { $0.connection }?.drop(reason: reason)
     }
 
     private static func message(_ frame: PhoenixFrame) -> WebSocketMessage {

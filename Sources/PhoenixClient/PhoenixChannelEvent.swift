@@ -55,8 +55,8 @@ public enum PhoenixChannelErrorCause: Sendable, Hashable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .connectionLost: "the connection was lost"
-        case .crashed(let payload): "the channel crashed on the server: \(PhoenixPayloadText.describe(payload))"
-        case .joinTimedOut: "the server did not answer the rejoin in time"
+        case .crashed(let payload): "the server's channel crashed: \(payload.logText())"
+        case .joinTimedOut: "no answer to the rejoin within the join timeout"
         }
     }
 }

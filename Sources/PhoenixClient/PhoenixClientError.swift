@@ -41,44 +41,52 @@ public enum PhoenixClientError: Error, Sendable, Hashable, CustomStringConvertib
     /// A reply or message could not be read as the requested type.
     case undecodable(String)
 
+    /// One line for people, with the server's own reply as JSON text (cut after 200 bytes):
+    /// `the server rejected the push (status error): {"reason":"bad request"}`.
     public var description: String {
         switch self {
-        case .transport(let error): "could not connect: \(error.reason)"
+        case .transport(let error): "\(error)"
         case .notConnected: "not connected, and the reconnect attempts gave up"
         case .invalidConfiguration(let what): "invalid configuration: \(what)"
-        case .reservedTopic(let topic): "the topic \(topic) is reserved for the socket's heartbeats"
-        case .alreadyJoined(let topic): "\(topic) is joined already"
+        case .reservedTopic(let topic): "invalid configuration: the topic \(topic) is reserved for the socket"
+        case .alreadyJoined(let topic): "\(topic) is already joined"
         case .joinRejected(let status, let response):
-            "the server refused the join (\(status)): \(PhoenixPayloadText.describe(response))"
-        case .joinTimedOut: "the server did not answer the join in time; the channel was left"
-        case .joinParamsUnavailable(let why): "the join params could not be made: \(why)"
+            "the server rejected the join (status \(status)): \(response.logText())"
+        case .joinTimedOut: "no answer to the join within the join timeout; the channel was left"
+        case .joinParamsUnavailable(let why): "the join params provider failed: \(why)"
         case .notJoined: "the channel is not joined"
         case .replyRejected(let status, let response):
-            "the server answered \(status): \(PhoenixPayloadText.describe(response))"
-        case .replyTimedOut: "no reply within the push timeout; the server may still have handled it"
-        case .outcomeUnknown(let cause): "\(cause) before the reply; the server may or may not have handled it"
-        case .cancelled(let cause): "given up: \(cause)"
-        case .bufferFull(let limit): "more than \(limit) messages are waiting for the channel to join; not sent"
-        case .unencodable(let why): "cannot send: \(why)"
+            "the server rejected the push (status \(status)): \(response.logText())"
+        case .replyTimedOut: "no reply within the push timeout; the server may still have handled the push"
+        case .outcomeUnknown(let cause): "no reply, outcome unknown: \(cause)"
+        case .cancelled(let cause): "cancelled: \(cause)"
+        case .bufferFull(let limit): "not sent: \(limit) pushes are already waiting for the channel to join"
+        case .unencodable(let why): "cannot encode: \(why)"
         case .undecodable(let why): "cannot read the payload: \(why)"
         }
     }
 }
 
-/// Why a push's reply can no longer come.
+/// Why a push's reply can no longer come. The connection causes come from the state machine's
+/// `PhoenixConnectionLoss`.
 public enum PhoenixOutcomeUnknownCause: Sendable, Hashable, CustomStringConvertible {
-    /// The connection was lost: closed with `code` (nil: dropped without a close frame, or a
-    /// heartbeat went unanswered) and `reason`.
+    /// The connection ended: closed with `code` (nil: dropped without a close frame, e.g. a reset
+    /// or a failed read) and `reason` (the close frame's reason or the transport's text).
     case connectionLost(code: CloseCode?, reason: String)
+    /// The server stopped answering heartbeats: the socket closed the connection (and reconnects).
+    case heartbeatTimedOut
     /// The channel crashed on the server (`phx_error`) while the socket stayed open.
     case channelCrashed
 
+    /// The cause in words: `the connection closed with code 1011 (internal server error):
+    /// "boom"`, `the server's channel crashed`.
     public var description: String {
         switch self {
         case .connectionLost(let code?, let reason):
-            "the connection closed (\(code.rawValue)\(reason.isEmpty ? "" : " " + reason))"
-        case .connectionLost(nil, let reason): "the connection was lost\(reason.isEmpty ? "" : " (\(reason))")"
-        case .channelCrashed: "the channel crashed on the server"
+            "the connection closed with code \(code)" + (reason.isEmpty ? "" : ": \"\(reason)\"")
+        case .connectionLost(nil, let reason): "the connection dropped" + (reason.isEmpty ? "" : " (\(reason))")
+        case .heartbeatTimedOut: "the server stopped answering heartbeats"
+        case .channelCrashed: "the server's channel crashed"
         }
     }
 }
@@ -106,20 +114,6 @@ public enum PhoenixCancellationCause: Sendable, Hashable, CustomStringConvertibl
         case .replaced: "another join of the same topic replaced the channel"
         case .taskCancelled: "the task was cancelled"
         case .joinFailed: "the channel's join failed"
-        }
-    }
-}
-
-/// Payloads as a user reads them: JSON as its text (cut), binary as a byte count.
-enum PhoenixPayloadText {
-    static let limit = 300
-
-    static func describe(_ payload: PhoenixPayload) -> String {
-        switch payload {
-        case .json(let bytes):
-            let text = String(decoding: bytes.prefix(limit), as: UTF8.self)
-            return bytes.count > limit ? text + "…" : text
-        case .binary(let bytes): return "\(bytes.count) bytes of binary"
         }
     }
 }

@@ -29,8 +29,6 @@ actor PhoenixSocketCore {
     private var everOpened = false
     private var connectWaiters: [CheckedContinuation<Result<Void, PhoenixClientError>, Never>] = []
     private var disconnectWaiters: [CheckedContinuation<Void, Never>] = []
-    /// How the last connection ended, for the pushes it leaves without a reply.
-    private var lastLoss: PhoenixOutcomeUnknownCause = .connectionLost(code: nil, reason: "")
 
     // The machine's timer.
     private var timerTask: Task<Void, Never>?
@@ -287,10 +285,14 @@ actor PhoenixSocketCore {
             // Still attached: the machine stopped waiting for a close the transport never
             // confirmed. That connection is over; its late end must not be reported again.
             if connection != nil { detachConnection() }
+            // Routine (every disconnect): debug. An unexpected drop also shows in the notice of
+            // each errored channel, with the same code.
+            logger.debug(
+                "connection closed",
+                metadata: ["code": "\(code.map { CloseCode($0).description } ?? "none")", "reason": "\(reason)"])
             states.send(.closed(code: code.map { CloseCode(rawValue: $0) }, reason: reason))
         case .heartbeatTimedOut:
             logger.warning("heartbeat unanswered: reconnecting")
-            lastLoss = .connectionLost(code: nil, reason: "heartbeat timeout")
             states.send(.error(TransportError(.connectionLost, "heartbeat timeout")))
         case .reconnectScheduled(let attempt, let at):
             states.send(.reconnecting(attempt: attempt, delay: time.now().duration(to: at)))
@@ -321,7 +323,8 @@ actor PhoenixSocketCore {
                 case .connectionLost: .connectionLost
                 case .serverError(let payload): .crashed(payload)
                 }
-            logger.notice("channel errored, rejoining", metadata: ["topic": "\(topic)", "reason": "\(cause)"])
+            logger.notice(
+                "channel errored, rejoining", metadata: ["topic": "\(topic)", "reason": "\(Self.logText(reason))"])
             members[topic]?.outlet.deliver(.errored(cause))
         case .message(let topic, let event, let payload):
             members[topic]?.outlet.deliver(.message(PhoenixChannelMessage(event: event, payload: payload)))
@@ -351,7 +354,7 @@ actor PhoenixSocketCore {
                 member.outlet.deliver(.errored(.joinTimedOut))
             }
         case .unencodable(let error):
-            channelEnded(topic, cause: .joinUnencodable, failingJoinsWith: .unencodable(error.description))
+            channelEnded(topic, cause: .joinUnencodable, failingJoinsWith: .unencodable(Self.unencodableText(error)))
         }
     }
 
@@ -491,7 +494,6 @@ actor PhoenixSocketCore {
         if let failure {
             let transportError =
                 failure as? TransportError ?? TransportError(.connectionLost, "\(failure)")
-            lastLoss = .connectionLost(code: nil, reason: transportError.reason)
             states.send(.error(transportError))
             if !everOpened && !connectWaiters.isEmpty {
                 // `connect()` reports its own failure instead of retrying behind the caller's back.
@@ -502,7 +504,6 @@ actor PhoenixSocketCore {
             }
             run(machine.transportFailed(transportError.reason, permanent: transportError.isPermanent, now: now))
         } else {
-            lastLoss = .connectionLost(code: closeCode, reason: closeReason ?? "")
             run(
                 machine.transportClosed(
                     code: closeCode?.rawValue, reason: closeReason ?? "", now: now))
@@ -575,7 +576,7 @@ actor PhoenixSocketCore {
         case .cancelled(let why):
             switch why {
             case .bufferFull(let limit): .failure(.bufferFull(limit: limit))
-            case .connectionLost: .failure(.outcomeUnknown(lastLoss))
+            case .connectionLost(let loss): .failure(.outcomeUnknown(Self.outcomeCause(loss)))
             case .channelErrored: .failure(.outcomeUnknown(.channelCrashed))
             case .left: .failure(.cancelled(.left))
             case .disconnected: .failure(.cancelled(.disconnected))
@@ -598,9 +599,27 @@ actor PhoenixSocketCore {
         case .alreadyJoined(let topic): .alreadyJoined(topic: topic)
         case .unknownTopic, .channelLeaving: .notJoined
         case .invalidEndpoint(let endpoint):
-            .invalidConfiguration("the endpoint is not a ws, wss, http or https URL with a host: \(endpoint)")
+            .invalidConfiguration("the endpoint \(endpoint) is not a ws, wss, http or https URL with a host")
         case .reservedTopic(let topic): .reservedTopic(topic)
         case .unencodable(let error): .unencodable(unencodableText(error))
+        }
+    }
+
+    /// What the client says of a lost connection: the close code with its name, or a heartbeat
+    /// that went unanswered.
+    static func outcomeCause(_ loss: PhoenixConnectionLoss) -> PhoenixOutcomeUnknownCause {
+        switch loss {
+        case .closed(let code, let reason): .connectionLost(code: code.map(CloseCode.init(rawValue:)), reason: reason)
+        case .heartbeatTimedOut: .heartbeatTimedOut
+        }
+    }
+
+    /// Why a channel errored, for a log line: the server's payload as JSON text, the close code
+    /// by number and name.
+    static func logText(_ reason: PhoenixChannelErrorReason) -> String {
+        switch reason {
+        case .serverError(let payload): "the server's channel crashed: \(payload.logText())"
+        case .connectionLost(let loss): outcomeCause(loss).description
         }
     }
 }

@@ -35,14 +35,16 @@ public enum PhoenixCodingError: Error, Sendable, Hashable, CustomStringConvertib
 
     public var description: String {
         switch self {
-        case .emptyFrame: "empty frame"
+        case .emptyFrame: "the frame is empty"
         case .invalidJSON(let offset, let expected): "invalid JSON at byte \(offset): expected \(expected)"
         case .wrongShape(let what): "not a Phoenix message: \(what)"
         case .wrongType(let field, let expected): "\(field.rawValue) must be \(expected)"
-        case .missingField(let field): "missing \(field.rawValue)"
-        case .unknownBinaryKind(let kind): "unknown binary message kind \(kind)"
+        case .missingField(let field): "the message has no \(field.rawValue)"
+        case .unknownBinaryKind(let kind):
+            "unknown binary message kind \(kind) (0 is a push, 1 a reply, 2 a broadcast)"
         case .lengthPastEnd(let field, let length, let available):
-            "\(field.rawValue) length \(length) runs past the end of the frame (\(available) bytes left)"
+            "\(field.rawValue) length \(length) runs past the end of the frame (\(available) "
+                + (available == 1 ? "byte left)" : "bytes left)")
         case .invalidUTF8(let field): "\(field.rawValue) is not valid UTF-8"
         case .fieldTooLong(let field, let length): "\(field.rawValue) is \(length) bytes; binary v2 allows 255"
         case .unencodable(let why): "cannot encode: \(why)"

@@ -70,8 +70,27 @@ public enum PhoenixChannelCloseReason: Sendable, Hashable {
 public enum PhoenixChannelErrorReason: Sendable, Hashable {
     /// `phx_error`: the channel process crashed on the server (payload as sent).
     case serverError(PhoenixPayload)
-    /// The socket dropped.
-    case connectionLost
+    /// The socket dropped; `loss` says how.
+    case connectionLost(PhoenixConnectionLoss)
+}
+
+/// How the connection that carried a channel or a push ended.
+public enum PhoenixConnectionLoss: Sendable, Hashable, CustomStringConvertible {
+    /// The transport closed or failed. `code` is the close frame's code, nil when there was none
+    /// (a reset, a failed read); `reason` is the close frame's reason or the transport's text.
+    case closed(code: UInt16?, reason: String)
+    /// A heartbeat went unanswered for a whole interval: the machine closed the connection.
+    case heartbeatTimedOut
+
+    /// One line for people: `closed with code 1011: boom`, `closed without a close frame: reset`,
+    /// `no answer to a heartbeat`.
+    public var description: String {
+        switch self {
+        case .closed(let code?, let reason): "closed with code \(code)" + (reason.isEmpty ? "" : ": \(reason)")
+        case .closed(nil, let reason): "closed without a close frame" + (reason.isEmpty ? "" : ": \(reason)")
+        case .heartbeatTimedOut: "no answer to a heartbeat"
+        }
+    }
 }
 
 /// Identifies one push for its whole life (the wire `ref` changes if it is buffered).
@@ -113,8 +132,8 @@ public enum PhoenixPushCancellation: Sendable, Hashable {
     /// The join was rejected for good; never sent.
     case joinFailed
     /// The socket dropped after the push was sent: the server may or may not have handled it.
-    /// The machine never re-sends such a push by itself.
-    case connectionLost
+    /// The machine never re-sends such a push by itself. `loss` says how the connection ended.
+    case connectionLost(PhoenixConnectionLoss)
     /// The push cannot be written in this wire format.
     case unencodable(PhoenixCodingError)
 }

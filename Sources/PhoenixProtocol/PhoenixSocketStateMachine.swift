@@ -29,7 +29,7 @@
 ///   are matched by ref (and topic). Unknown refs and topics are dropped, never trapped on.
 /// - Pushes wait (bounded per channel) until the channel is joined, then go in order. Each
 ///   completes exactly once: reply ok, reply error, timeout, or cancelled. A push in flight when
-///   the socket drops completes `.cancelled(.connectionLost)` at once and is never re-sent (the
+///   the socket drops completes `.cancelled(.connectionLost(loss))` at once and is never re-sent (the
 ///   server may have handled it); buffered pushes stay buffered until their timeout.
 /// - `disconnect` closes every channel (`.disconnected`) and cancels their pushes; a later
 ///   `connect` starts with no channels.
@@ -403,7 +403,7 @@ public struct PhoenixSocketStateMachine: Sendable {
             actions.append(.emit(.socketClosed(code: code, reason: reason)))
             scheduleReconnect(afterCode: code, checkCode: true, stops: stops, now: now, into: &actions)
         case .open:
-            connectionLost(into: &actions)
+            connectionLost(.closed(code: code, reason: reason), into: &actions)
             actions.append(.emit(.socketClosed(code: code, reason: reason)))
             scheduleReconnect(afterCode: code, checkCode: true, stops: stops, now: now, into: &actions)
         case .closing(_, let reconnects):
@@ -473,7 +473,7 @@ public struct PhoenixSocketStateMachine: Sendable {
             if pending != nil {
                 actions.append(.emit(.heartbeatTimedOut))
                 actions.append(.closeTransport(code: 1000, reason: "heartbeat timeout"))
-                connectionLost(into: &actions)
+                connectionLost(.heartbeatTimedOut, into: &actions)
                 phase = .closing(deadline: now.advanced(by: configuration.closeTimeout), reconnects: true)
                 return
             }
@@ -532,11 +532,11 @@ public struct PhoenixSocketStateMachine: Sendable {
     }
 
     /// The connection is gone: channels wait for the next one, pushes in flight are cancelled.
-    private mutating func connectionLost(into actions: inout [PhoenixSocketAction]) {
+    private mutating func connectionLost(_ loss: PhoenixConnectionLoss, into actions: inout [PhoenixSocketAction]) {
         replyRoutes.removeAll()
         for topic in topicsInOrder() {
             guard var channel = channels[topic] else { continue }
-            for id in channel.inFlight.sorted() { complete(id, .cancelled(.connectionLost), into: &actions) }
+            for id in channel.inFlight.sorted() { complete(id, .cancelled(.connectionLost(loss)), into: &actions) }
             channel.inFlight = []
             switch channel.phase {
             case .leaving:
@@ -547,7 +547,7 @@ public struct PhoenixSocketStateMachine: Sendable {
             case .joining, .joined, .awaitingParams:
                 channel.phase = .waitingForSocket
                 channel.timerSerial = nil
-                actions.append(.emit(.channelErrored(topic: topic, reason: .connectionLost, rejoinAt: nil)))
+                actions.append(.emit(.channelErrored(topic: topic, reason: .connectionLost(loss), rejoinAt: nil)))
             case .errored:
                 channel.phase = .waitingForSocket
                 channel.timerSerial = nil

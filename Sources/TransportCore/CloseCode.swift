@@ -46,5 +46,29 @@ public struct CloseCode: RawRepresentable, Sendable, Hashable, CustomStringConve
         }
     }
 
-    public var description: String { String(rawValue) }
+    /// The code's name in RFC 6455 and the IANA registry (`internal server error`), nil for a
+    /// code without one (application codes 4000-4999, unassigned codes).
+    public var name: String? {
+        switch rawValue {
+        case 1000: "normal closure"
+        case 1001: "going away"
+        case 1002: "protocol error"
+        case 1003: "unsupported data"
+        case 1005: "no status received"
+        case 1006: "abnormal closure"
+        case 1007: "invalid frame payload data"
+        case 1008: "policy violation"
+        case 1009: "message too big"
+        case 1010: "mandatory extension"
+        case 1011: "internal server error"
+        case 1012: "service restart"
+        case 1013: "try again later"
+        case 1014: "bad gateway"
+        case 1015: "TLS handshake failure"
+        default: nil
+        }
+    }
+
+    /// The number and, when it has one, the name: `1011 (internal server error)`, `4001`.
+    public var description: String { name.map { "\(rawValue) (\($0))" } ?? String(rawValue) }
 }

@@ -53,5 +53,29 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
         self.isPermanent = isPermanent ?? (code == .invalidRequest || code == .unsupportedScheme)
     }
 
-    public var description: String { "TransportError(\(code)): \(reason)" }
+    /// One line for people: what failed, then the reason (`TLS failed: self-signed certificate`).
+    public var description: String { reason.isEmpty ? code.summary : "\(code.summary): \(reason)" }
+}
+
+extension TransportError.Code {
+    /// What failed, in a few words (the start of `TransportError.description`).
+    public var summary: String {
+        switch self {
+        case .invalidRequest: "invalid request"
+        case .unsupportedScheme: "unsupported URL scheme"
+        case .resolveFailed: "could not resolve the host"
+        case .connectFailed: "could not connect"
+        case .connectTimeout: "connecting timed out"
+        case .tls: "TLS failed"
+        case .handshakeTimeout: "the WebSocket upgrade timed out"
+        case .handshakeRejected(let status): "the server refused the WebSocket upgrade (HTTP \(status))"
+        case .handshakeInvalid: "invalid WebSocket upgrade answer"
+        case .protocolViolation: "WebSocket protocol violation"
+        case .messageTooBig: "message too big"
+        case .connectionLost: "connection lost"
+        case .closed: "the connection is closed"
+        case .closeTimeout: "no answer to the close"
+        case .cancelled: "cancelled"
+        }
+    }
 }

@@ -4,7 +4,8 @@
 // anywhere with no account. Bot replies are drawn readably (buttons and quick replies numbered:
 // type the number to click), agent messages and control changes are shown, and connection
 // changes too. For scripts: --say (repeatable), --json (one JSON object per event line) and
-// --exit-after-idle.
+// --exit-after-idle. A message the server rejects (or that fails) is reported and the script goes
+// on; the exit status is 1 if any failed (--fail-fast: stop at the first).
 import ArgumentParser
 import ClustaarSDK
 import ClustaarSandbox
@@ -65,6 +66,9 @@ struct ClustaarChat: AsyncParsableCommand {
     @Option(help: "Say this (repeatable); each waits for the previous one's acknowledgement and reply.")
     var say: [String] = []
 
+    @Flag(help: "Stop the script at the first message that is rejected or fails (default: report it and go on).")
+    var failFast = false
+
     @Flag(help: "Print one JSON object per line per event instead of text.")
     var json = false
 
@@ -122,6 +126,7 @@ struct ClustaarChat: AsyncParsableCommand {
         let listeners = Self.listen(to: service, channel, display: display, output: output, activity: activity)
         defer { for listener in listeners { listener.cancel() } }
 
+        var failedMessages = 0
         do {
             try await service.connect()
             let status = try await channel.join()
@@ -130,16 +135,21 @@ struct ClustaarChat: AsyncParsableCommand {
             await activity.touched()
 
             if !say.isEmpty {
-                try await Self.script(say, channel: channel, botToken: botToken, output: output, activity: activity)
+                failedMessages = await Self.script(
+                    say, channel: channel, botToken: botToken, failFast: failFast, output: output, activity: activity)
             } else if isatty(STDIN_FILENO) != 0 {
                 await Self.interactive(channel: channel, botToken: botToken, display: display, output: output)
             } else {
                 let lines = StandardInput.lines().filter { !$0.isEmpty }
                 var script: [String] = []
                 for await line in lines { script.append(line) }
-                try await Self.script(script, channel: channel, botToken: botToken, output: output, activity: activity)
+                failedMessages = await Self.script(
+                    script, channel: channel, botToken: botToken, failFast: failFast, output: output,
+                    activity: activity)
             }
-            if let exitAfterIdle { await activity.waitUntilIdle(.milliseconds(Int64(exitAfterIdle * 1000))) }
+            if let exitAfterIdle, !(failFast && failedMessages > 0) {
+                await activity.waitUntilIdle(.milliseconds(Int64(exitAfterIdle * 1000)))
+            }
         } catch {
             await output.event("error", [("message", .string("\(error)"))])
             await output.text("error: \(error)")
@@ -151,6 +161,11 @@ struct ClustaarChat: AsyncParsableCommand {
         await channel.leave()
         await service.disconnect()
         await sandbox?.shutdown()
+        if failedMessages > 0 {
+            await output.event("failed", [("messages", .number(JSONNumber(failedMessages)))])
+            await output.text("(\(failedMessages) message\(failedMessages == 1 ? "" : "s") not delivered)")
+            throw ExitCode.failure
+        }
     }
 
     /// One task per stream; each prints its events as they come.
@@ -184,14 +199,14 @@ struct ClustaarChat: AsyncParsableCommand {
                             ])
                         await output.text("(connection closed\(code.map { " \($0)" } ?? ""))")
                     case .error(let error):
-                        await output.event("connection", [("state", "error"), ("message", .string(error.reason))])
-                        await output.text("(connection error: \(error.reason))")
+                        await output.event("connection", [("state", "error"), ("message", .string("\(error)"))])
+                        await output.text("(connection error: \(error))")
                         // The service does not retry a permanent failure (an untrusted certificate).
                         // Before the first open, `connect()` throws it and `run` exits; after it,
                         // nothing else would end the chat.
                         if error.isPermanent && opened {
                             await output.event("error", [("message", .string("\(error)"))])
-                            await output.text("error: \(error.reason) (not retried)")
+                            await output.text("error: \(error) (not retried)")
                             Foundation.exit(EXIT_FAILURE)
                         }
                     case .reconnecting(let attempt, let delay):
@@ -230,22 +245,35 @@ struct ClustaarChat: AsyncParsableCommand {
         ]
     }
 
-    /// Says each line after the previous one was acknowledged and answered.
+    /// Says each line after the previous one was acknowledged and answered. A line the server
+    /// rejects, or that fails, is reported and the script goes on (`failFast`: it stops there).
+    /// Returns how many lines failed.
     static func script(
         _ lines: [String],
         channel: InterlocutorChannel,
         botToken: String,
+        failFast: Bool,
         output: Output,
         activity: Activity
-    ) async throws {
+    ) async -> Int {
+        var failed = 0
         for line in lines {
             await output.text("you> \(line)")
             let before = await activity.replies
-            try await channel.sendReply(token: botToken, .text(line))
+            do {
+                try await channel.sendReply(token: botToken, .text(line))
+            } catch {
+                failed += 1
+                await output.event("error", [("say", .string(line)), ("message", .string("\(error)"))])
+                await output.text("(not delivered: \(error))")
+                if failFast { return failed }
+                continue
+            }
             if await !activity.waitForReplies(before + 1, timeout: .seconds(10)) {
                 await output.text("(no reply within 10 s)")
             }
         }
+        return failed
     }
 
     /// Reads the terminal until /quit or end of input.

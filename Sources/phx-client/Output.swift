@@ -38,11 +38,11 @@ final class Output: Sendable {
                     head, ("state", JSONText.string("closed")), ("code", code.map { String($0.rawValue) } ?? "null"),
                     ("reason", JSONText.string(reason)),
                 ],
-                text: "(connection closed\(code.map { " \($0.rawValue)" } ?? ""))")
+                text: "(connection closed\(code.map { " \($0)" } ?? ""))")
         case .error(let error):
             line(
-                json: [head, ("state", JSONText.string("error")), ("message", JSONText.string(error.reason))],
-                text: "(connection error: \(error.reason))")
+                json: [head, ("state", JSONText.string("error")), ("message", JSONText.string("\(error)"))],
+                text: "(connection error: \(error))")
         case .reconnecting(let attempt, let delay):
             line(
                 json: [head, ("state", JSONText.string("reconnecting")), ("attempt", String(attempt))],

@@ -4,7 +4,7 @@
 // for its reply), and prints every event of the channel: as text, or with --json one JSON object
 // per line in the server's order. A refused join exits non-zero with the server's reason; a
 // refused or failed push is printed, the next one goes on, and the exit status is non-zero at
-// the end.
+// the end (--fail-fast: stop at the first).
 import ArgumentParser
 import Foundation
 import PhoenixClient
@@ -66,6 +66,9 @@ struct PhxClient: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line per event instead of text.")
     var json = false
 
+    @Flag(help: "Stop at the first refused or failed push (by default the next one goes on).")
+    var failFast = false
+
     @Option(help: "Leave the channel and exit after this many seconds without an event.")
     var exitAfterIdle: Double?
 
@@ -124,9 +127,12 @@ struct PhxClient: AsyncParsableCommand {
                 try await channel.push(push.event, push.payload)
             } catch {
                 failures += 1  // the printer showed it
+                if failFast { break }
             }
         }
-        if let exitAfterIdle {
+        if failFast && failures > 0 {
+            // Stopped at the first failure: leave at once.
+        } else if let exitAfterIdle {
             await output.waitUntilIdle(.milliseconds(Int64(exitAfterIdle * 1000)))
         } else {
             await printer.waitUntilClosed()

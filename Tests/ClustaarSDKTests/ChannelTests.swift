@@ -224,7 +224,7 @@ import Testing
         let sending = Task { try await channel.sendReply(token: "bot-token", .text("never mind")) }
         let first = try await harness.server.nextMessage()
         sending.cancel()
-        await #expect(throws: ClustaarError.cancelled(reason: "the task was cancelled")) { try await sending.value }
+        await #expect(throws: ClustaarError.cancelled(.taskCancelled)) { try await sending.value }
         try harness.server.reply(to: first)  // a late acknowledgement is ignored
         let second = Task { try await channel.sendReply(token: "bot-token", .text("Hello again")) }
         let push = try await harness.server.nextMessage()
@@ -239,7 +239,7 @@ import Testing
         let joining = Task { try await channel.join() }
         _ = try await harness.server.nextMessage()  // phx_join
         joining.cancel()
-        await #expect(throws: ClustaarError.cancelled(reason: "the task was cancelled")) { try await joining.value }
+        await #expect(throws: ClustaarError.cancelled(.taskCancelled)) { try await joining.value }
         let leave = try await harness.server.nextMessage()
         #expect(leave.event == "phx_leave")
     }
@@ -251,7 +251,9 @@ import Testing
         let acknowledged = Task { try await channel.sendReply(token: "bot-token", .text("are you there?")) }
         _ = try await harness.server.nextMessage()
         await harness.dropAndReconnect()
-        await #expect(throws: ClustaarError.outcomeUnknown) { try await acknowledged.value }
+        await #expect(
+            throws: ClustaarError.outcomeUnknown(.connectionLost(code: nil, reason: "connection dropped"))
+        ) { try await acknowledged.value }
         let rejoin = try await harness.server.nextMessage()
         #expect(rejoin.event == "phx_join")
         #expect(rejoin.ref != firstJoin.ref)

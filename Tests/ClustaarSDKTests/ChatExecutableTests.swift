@@ -47,6 +47,42 @@ import Testing
         #expect(String(decoding: data, as: UTF8.self).contains(#""event":"error""#))
     }
 
+    /// A message the server rejects is reported with the server's reason and the script goes on;
+    /// the exit status says that one failed.
+    @Test func aRejectedMessageIsReportedAndTheScriptGoesOn() async throws {
+        let (status, data) = try await Self.run(
+            ["--transport", "posix", "--json", "--say", "error", "--say", "Hello"])
+        #expect(status == 1)
+        let events = try Self.events(data)
+        let errors = events.filter { $0["event"] == "error" }
+        #expect(errors.count == 1)
+        #expect(errors.first?["say"] == "error")
+        #expect(
+            errors.first?["message"]?.stringValue
+                == #"the server rejected the message (status error): {"reason":"bad request"}"#)
+        let replies = events.filter { $0["event"] == "bot_reply" }
+        #expect(replies.map { $0["reply"]?["fulfillment"]?["actions"]?[0]?["text"] } == ["Echo: Hello"])
+        #expect(events.last?["event"] == "failed")
+        #expect(events.last?["messages"] == 1)
+    }
+
+    /// `--fail-fast`: the first failure ends the script.
+    @Test func failFastStopsAtTheFirstFailure() async throws {
+        let (status, data) = try await Self.run(
+            ["--transport", "posix", "--json", "--fail-fast", "--say", "error", "--say", "Hello"])
+        #expect(status == 1)
+        let events = try Self.events(data)
+        #expect(events.filter { $0["event"] == "error" }.map { $0["say"] } == ["error"])
+        #expect(events.filter { $0["event"] == "bot_reply" }.isEmpty)
+        #expect(events.last?["event"] == "failed")
+    }
+
+    static func events(_ data: Data) throws -> [JSONValue] {
+        try String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
+            try ClustaarJSON.decode(JSONValue.self, from: ArraySlice(line.utf8))
+        }
+    }
+
     /// Runs the chat and collects its output on a thread of its own: blocking reads must not
     /// hold one of the few threads every other test's tasks run on.
     static func run(_ arguments: [String]) async throws -> (status: Int32, output: Data) {

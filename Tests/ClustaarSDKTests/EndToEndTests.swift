@@ -111,7 +111,8 @@ import TransportPOSIX
         try await setup.sandbox.restart()
         setup.sandbox.setBehavior(SandboxBehavior())
         // Reported, never silently lost nor re-sent.
-        await #expect(throws: ClustaarError.outcomeUnknown) { try await unacknowledged.value }
+        let error = await #expect(throws: ClustaarError.self) { try await unacknowledged.value }
+        #expect(error.map(\.isOutcomeUnknownAfterAConnectionLoss) == true)
 
         var reopened = false
         while let state = await states.next() {

@@ -30,8 +30,9 @@ func chat(botID: String, interlocutorID: String, socketToken: String, botToken: 
         }
     }
 
-    // Returns once the server acknowledged it; throws if it was rejected, timed out, or the
-    // connection dropped before the acknowledgement (`.outcomeUnknown`: never re-sent silently).
+    // Returns once the server acknowledged it; throws if it was rejected, timed out, or the wait
+    // ended before the acknowledgement (`.outcomeUnknown(cause)`: the connection was lost, the
+    // channel crashed; never re-sent silently). Every error's description says what happened.
     try await channel.sendReply(token: botToken, .text("Hello"))
     try await channel.sendReply(token: botToken, .customEvent(name: "cart_abandoned"))
 

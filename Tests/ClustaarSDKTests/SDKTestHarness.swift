@@ -75,3 +75,12 @@ let echoBotReply = #"""
     "input":{"message":"Hello","type":"text"},"interlocutor":{"id":"6a1b2c3d4e5f60718293a4b5","type":"interlocutor"},
     "session":{"values":{}}}
     """#
+
+extension ClustaarError {
+    /// `.outcomeUnknown` because the connection was lost: its close code and reason depend on
+    /// the transport and on where the connection broke.
+    var isOutcomeUnknownAfterAConnectionLoss: Bool {
+        if case .outcomeUnknown(.connectionLost) = self { return true }
+        return false
+    }
+}

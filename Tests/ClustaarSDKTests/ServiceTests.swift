@@ -95,7 +95,7 @@ import Testing
         let sent = Task { try await channel.sendReply(token: "bot-token", .text("Hello")) }
         _ = try await harness.server.nextMessage()  // the push, left unanswered
         await harness.service.disconnect()
-        await #expect(throws: ClustaarError.cancelled(reason: "the service disconnected")) { try await sent.value }
+        await #expect(throws: ClustaarError.cancelled(.disconnected)) { try await sent.value }
         #expect(await replies.next() == nil)
         #expect(await !harness.service.isConnected)
     }

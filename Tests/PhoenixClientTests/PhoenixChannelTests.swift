@@ -42,7 +42,7 @@ import Testing
         try harness.server.reply(to: join, status: "error", response: #"{"reason":"unauthorized"}"#)
         let error = PhoenixClientError.joinRejected(status: "error", response: .json(#"{"reason":"unauthorized"}"#))
         await #expect(throws: error) { try await joining.value }
-        #expect(error.description == #"the server refused the join (error): {"reason":"unauthorized"}"#)
+        #expect(error.description == #"the server rejected the join (status error): {"reason":"unauthorized"}"#)
         #expect(
             await take(3, from: &events) == [
                 #"rejected error {"reason":"unauthorized"}"#, "closed the join was refused", "end",
@@ -84,7 +84,7 @@ import Testing
         #expect(
             await take(3, from: &events) == [
                 #"joined {"a":1}"#, "errored the connection was lost",
-                "errored the server did not answer the rejoin in time",
+                "errored no answer to the rejoin within the join timeout",
             ])
         harness.clock.advance(by: .seconds(2))
         let rejoin = try await harness.server.nextMessage()
@@ -147,9 +147,8 @@ import Testing
         let error = PhoenixClientError.outcomeUnknown(.channelCrashed)
         await #expect(throws: error) { try await pushing.value }
         #expect(
-            error.description
-                == "the channel crashed on the server before the reply; the server may or may not have handled it")
-        #expect(await take(2, from: &events) == ["joined {}", "errored the channel crashed on the server: {}"])
+            error.description == "no reply, outcome unknown: the server's channel crashed")
+        #expect(await take(2, from: &events) == ["joined {}", "errored the server's channel crashed: {}"])
         harness.clock.advance(by: .seconds(1))
         let rejoin = try await harness.server.nextMessage()
         #expect(Harness.text(rejoin) == #"["3","3","room:1","phx_join",{}]"#)
@@ -224,7 +223,7 @@ import Testing
         try harness.server.reply(to: push, status: "error", response: #"{"reason":"empty"}"#)
         let error = PhoenixClientError.replyRejected(status: "error", response: .json(#"{"reason":"empty"}"#))
         await #expect(throws: error) { try await pushing.value }
-        #expect(error.description == #"the server answered error: {"reason":"empty"}"#)
+        #expect(error.description == #"the server rejected the push (status error): {"reason":"empty"}"#)
     }
 
     /// A connection lost with a push in flight: the outcome is unknown, and the error carries the
@@ -240,7 +239,7 @@ import Testing
         await #expect(throws: error) { try await pushing.value }
         #expect(
             error.description
-                == "the connection closed (1012 restart) before the reply; the server may or may not have handled it")
+                == #"no reply, outcome unknown: the connection closed with code 1012 (service restart): "restart""#)
     }
 
     @Test func leaveSendsPhxLeaveAndEndsTheChannel() async throws {
@@ -418,7 +417,7 @@ import Testing
         await #expect(throws: error) { try await channel.push("upload", binary: [1, 2, 3]) }
         #expect(
             error.description
-                == "cannot send: binary payloads need the JSON v2 serializer (JSON v1 has no binary frames)")
+                == "cannot encode: binary payloads need the JSON v2 serializer (JSON v1 has no binary frames)")
         let pushing = Task { try await channel.push("text") }
         let push = try await harness.server.nextMessage()
         #expect(Harness.text(push) == #"[null,"2","room:1","text",{}]"#)  // v1 pushes carry no join_ref

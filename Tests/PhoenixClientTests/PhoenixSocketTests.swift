@@ -42,7 +42,7 @@ import Testing
 
     @Test func anInvalidEndpointIsAConfigurationError() {
         let error = PhoenixClientError.invalidConfiguration(
-            "the endpoint is not a ws, wss, http or https URL with a host: ftp://example.com/socket")
+            "the endpoint ftp://example.com/socket is not a ws, wss, http or https URL with a host")
         #expect(throws: error) {
             _ = try PhoenixSocket(
                 endpoint: URL(string: "ftp://example.com/socket")!, transport: InMemoryTransport(),
@@ -88,6 +88,38 @@ import Testing
         #expect(await states.next() == .connecting)
         #expect(await states.next() == .open)
         #expect(await reconnecting.value != nil)
+        await socket.disconnect()
+    }
+
+    /// A heartbeat unanswered with a push in flight: the push's outcome is unknown, and its error
+    /// says the server stopped answering heartbeats (the machine's cause, not a guess).
+    @Test func aHeartbeatTimeoutWithAPushInFlightSaysSo() async throws {
+        let transport = InMemoryTransport()
+        let clock = ManualClock()
+        var configuration = PhoenixSocket.Configuration()
+        configuration.reconnectPolicy = PhoenixReconnectPolicy(delays: [.seconds(1)])
+        let socket = try PhoenixSocket(
+            endpoint: URL(string: "ws://phoenix.example.test/socket")!, transport: transport,
+            configuration: configuration, clock: clock)
+        let accepting = Task { await transport.nextConnection() }
+        try await socket.connect()
+        let connection = try #require(await accepting.value)
+        var inbound = connection.inbound.makeAsyncIterator()
+        let channel = socket.channel("room:1")
+        let joining = Task { try await channel.join() }
+        #expect(try await inbound.next()?.string == #"["1","1","room:1","phx_join",{}]"#)
+        try connection.send(text: #"["1","1","room:1","phx_reply",{"status":"ok","response":{}}]"#)
+        _ = try await joining.value
+
+        let pushing = Task { try await channel.push("work", timeout: .seconds(600)) }
+        #expect(try await inbound.next()?.string == #"["1","2","room:1","work",{}]"#)
+        clock.advance(by: .seconds(30))
+        #expect(try await inbound.next()?.string == #"[null,"3","phoenix","heartbeat",{}]"#)
+        clock.advance(by: .seconds(30))  // unanswered
+        #expect(try await inbound.next() == .close(code: .normalClosure, reason: "heartbeat timeout"))
+        let error = PhoenixClientError.outcomeUnknown(.heartbeatTimedOut)
+        await #expect(throws: error) { try await pushing.value }
+        #expect(error.description == "no reply, outcome unknown: the server stopped answering heartbeats")
         await socket.disconnect()
     }
 

@@ -62,7 +62,7 @@ import Testing
         #expect(
             try lines.map(Self.summary) == [
                 "connection connecting", "connection open",
-                #"error the server refused the join (error): {"reason":"missing bot_id"}"#,
+                #"error the server rejected the join (status error): {"reason":"missing bot_id"}"#,
             ])
     }
 
@@ -85,8 +85,28 @@ import Testing
                 "connection open",
                 #"joined {"control":false}"#,
                 #"reply interlocutor_reply error {"reason":"bad request"}"#,
-                "error ping: cannot send: binary payloads need the JSON v2 serializer (JSON v1 has no binary frames)",
+                "error ping: cannot encode: binary payloads need the JSON v2 serializer (JSON v1 has no binary frames)",
                 "reply ping ok [1]",
+            ])
+    }
+
+    /// With --fail-fast the first refused push ends the script: nothing after it is sent.
+    @Test func failFastStopsAtTheFirstRefusedPush() async throws {
+        let sandbox = try await ClustaarSandboxServer.start(host: "127.0.0.1", port: 0)
+        let (status, lines) = try await Self.run([
+            sandbox.url.absoluteString, "--topic", Self.topic, "--params", Self.joinParams,
+            "--push", "interlocutor_reply", Self.say("error"),
+            "--push", "ping", "[1]",
+            "--json", "--fail-fast", "--exit-after-idle", "0.3", "--transport", "posix",
+        ])
+        await sandbox.shutdown()
+        #expect(status != 0)
+        #expect(
+            try lines.map(Self.summary) == [
+                "connection connecting",
+                "connection open",
+                #"joined {"control":false}"#,
+                #"reply interlocutor_reply error {"reason":"bad request"}"#,
             ])
     }
 

@@ -225,8 +225,9 @@ struct ChannelMachineTests {
         _ = h.receive(#"["3","3","room:c","phx_error",{}]"#)  // room:c errored, b still joining
         #expect(
             h.closed(1012, "restart") == [
-                "errored room:a connectionLost rejoin onOpen", "errored room:b connectionLost rejoin onOpen",
-                "socketClosed 1012 restart", "reconnect 1 at 10ms",
+                "errored room:a connectionLost 1012 restart rejoin onOpen",
+                "errored room:b connectionLost 1012 restart rejoin onOpen", "socketClosed 1012 restart",
+                "reconnect 1 at 10ms",
             ]
         )
         #expect(
@@ -249,7 +250,8 @@ struct ChannelMachineTests {
         let buffered = try h.push(topic, "hello", #"{"n":1}"#)
         #expect(
             h.failed("reset") == [
-                "errored room:a connectionLost rejoin onOpen", "socketClosed nil reset", "reconnect 1 at 10ms",
+                "errored room:a connectionLost nil reset rejoin onOpen", "socketClosed nil reset",
+                "reconnect 1 at 10ms",
             ])
         #expect(h.machine.channelState(topic: topic) == .waitingForSocket)
         // Join timeout of the dead attempt never fires; only the reconnect and the push timeout remain.

@@ -81,7 +81,7 @@ struct ChannelPushMachineTests {
         let sent = try h.push(topic, "sent")
         #expect(
             h.closed(1006) == [
-                "\(sent.id) cancelled connectionLost", "errored room:a connectionLost rejoin onOpen",
+                "\(sent.id) cancelled connectionLost 1006", "errored room:a connectionLost 1006 rejoin onOpen",
                 "socketClosed 1006", "reconnect 1 at 10ms",
             ]
         )

@@ -130,7 +130,7 @@ func render(_ event: PhoenixSocketEvent) -> String {
         let why: String
         switch reason {
         case .serverError(let payload): why = "serverError \(canonical(payload))"
-        case .connectionLost: why = "connectionLost"
+        case .connectionLost(let loss): why = render(loss)
         }
         return "errored \(topic) \(why) rejoin \(rejoinAt.map(ms) ?? "onOpen")"
     case .message(let topic, let event, let payload): return "message \(topic) \(event) \(canonical(payload))"
@@ -143,7 +143,17 @@ func render(_ result: PhoenixPushResult) -> String {
     case .ok(let response): "ok \(canonical(response))"
     case .error(let status, let response): "\(status) \(canonical(response))"
     case .timeout: "timeout"
+    case .cancelled(.connectionLost(let loss)): "cancelled " + render(loss)
     case .cancelled(let why): "cancelled \(why)"
+    }
+}
+
+/// "connectionLost 1012 restart", "connectionLost nil reset", "connectionLost heartbeatTimedOut".
+func render(_ loss: PhoenixConnectionLoss) -> String {
+    switch loss {
+    case .closed(let code, let reason):
+        "connectionLost \(code.map(String.init) ?? "nil") \(reason)".trimmingCharacters(in: .whitespaces)
+    case .heartbeatTimedOut: "connectionLost heartbeatTimedOut"
     }
 }
 

@@ -93,14 +93,14 @@ struct MachineTranscriptReplayTests {
         "big": echoed,
         "drop": [
             joinedT, "push#1 ok {}", "message T interlocutor_reply",
-            "errored T connectionLost rejoin onOpen", "socketClosed 1000", "reconnect 1 at 10ms",
+            "errored T connectionLost 1000 rejoin onOpen", "socketClosed 1000", "reconnect 1 at 10ms",
         ],
         "idle_timeout_short": [
-            joinedT, "errored T connectionLost rejoin onOpen", "socketClosed 1002", "reconnect 1 at 10ms",
+            joinedT, "errored T connectionLost 1002 rejoin onOpen", "socketClosed 1002", "reconnect 1 at 10ms",
         ],
         "heartbeat_keeps_alive_short": [joinedT] + tail,
         "idle_timeout_default": [
-            joinedT, "errored T connectionLost rejoin onOpen", "socketClosed 1002", "reconnect 1 at 10ms",
+            joinedT, "errored T connectionLost 1002 rejoin onOpen", "socketClosed 1002", "reconnect 1 at 10ms",
         ],
         "connect_rejected": ["socketClosed nil HTTP 403", "reconnect 1 at 10ms"],
     ]

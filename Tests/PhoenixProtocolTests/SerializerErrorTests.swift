@@ -149,7 +149,7 @@ import Testing
     @Test func errorsDescribeThemselves() {
         #expect(
             PhoenixCodingError.lengthPastEnd(field: .topic, length: 5, available: 1).description
-                == "topic length 5 runs past the end of the frame (1 bytes left)")
+                == "topic length 5 runs past the end of the frame (1 byte left)")
         #expect(
             PhoenixCodingError.invalidJSON(offset: 3, expected: "a value").description
                 == "invalid JSON at byte 3: expected a value")

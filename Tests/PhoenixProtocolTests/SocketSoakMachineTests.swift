@@ -148,7 +148,8 @@ struct SocketSoakMachineTests {
         #expect(completedOnce.count == sim.created.count)
         #expect(sim.completions.count == sim.created.count)
         let results = sim.completions.values.compactMap(\.first)
-        let lost = results.filter { $0 == .cancelled(.connectionLost) }.count
+        let lost = results.filter { $0 == .cancelled(.connectionLost(.closed(code: 1012, reason: "service restart"))) }
+            .count
         let ok = results.filter { if case .ok = $0 { return true } else { return false } }.count
         #expect(lost == 24)
         #expect(ok == 17_280 - 24)

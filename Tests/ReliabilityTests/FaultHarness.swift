@@ -132,3 +132,12 @@ enum Fault {
         var description: String { "\(total) descriptors, \(socketsOnPorts) sockets on our ports" }
     }
 }
+
+extension ClustaarError {
+    /// `.outcomeUnknown` because the connection was lost: its close code and reason depend on
+    /// the transport and on where the connection broke.
+    var isOutcomeUnknownAfterAConnectionLoss: Bool {
+        if case .outcomeUnknown(.connectionLost) = self { return true }
+        return false
+    }
+}

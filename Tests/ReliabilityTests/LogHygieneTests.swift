@@ -143,7 +143,7 @@ import TransportPOSIX
             try await channel.sendReply(token: Self.botToken, .text("error"))
         }
         // The channel crashes (its push's fate is unknown), then rejoins by itself.
-        await #expect(throws: ClustaarError.outcomeUnknown) {
+        await #expect(throws: ClustaarError.outcomeUnknown(.channelCrashed)) {
             try await channel.sendReply(token: Self.botToken, .text("crash"))
         }
         try await channel.sendReply(token: Self.botToken, .text("after the crash"))

@@ -106,7 +106,8 @@ import TransportCore
     @Test func errorsDescribeThemselves() {
         let error = TransportError(.handshakeRejected(status: 403), "the server answered 403 Forbidden")
         #expect(
-            error.description == "TransportError(handshakeRejected(status: 403)): the server answered 403 Forbidden")
+            error.description
+                == "the server refused the WebSocket upgrade (HTTP 403): the server answered 403 Forbidden")
     }
 
     @Test func requestDefaults() throws {
