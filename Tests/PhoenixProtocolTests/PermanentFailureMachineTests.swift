@@ -28,7 +28,7 @@ struct PermanentFailureMachineTests {
         // The server drops the socket: an ordinary failure, retried on the reference schedule.
         #expect(
             h.failed("connection reset") == [
-                "errored room:a connectionLost rejoin onOpen", "socketClosed nil connection reset",
+                "errored room:a connectionLost nil connection reset rejoin onOpen", "socketClosed nil connection reset",
                 "reconnect 1 at 10ms",
             ])
         #expect(h.advanceToNextDeadline() == [socketURL])
@@ -52,7 +52,8 @@ struct PermanentFailureMachineTests {
         _ = try h.join("room:a")
         #expect(
             h.failedPermanently("renegotiation: certificate revoked") == [
-                "errored room:a connectionLost rejoin onOpen", "socketClosed nil renegotiation: certificate revoked",
+                "errored room:a connectionLost nil renegotiation: certificate revoked rejoin onOpen",
+                "socketClosed nil renegotiation: certificate revoked",
                 "reconnectAbandoned 0",
             ])
         #expect(h.machine.state == .closed)
