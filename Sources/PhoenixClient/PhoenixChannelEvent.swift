@@ -99,14 +99,22 @@ package protocol PhoenixChannelObserver: Sendable {
     func channelWillJoin()
     /// One event, in order.
     func channel(_ event: PhoenixChannelEvent)
+    /// One event with the channel's join ref at that moment (that of the join sent last; nil
+    /// while no join is in flight or joined). By default, `channel(_:)`.
+    func channel(_ event: PhoenixChannelEvent, joinRef: String?)
     /// The outcome of a push on the channel, in order with the events (before its caller
     /// resumes). A push given up because its task was cancelled is not reported.
     func channel(_ event: String, replied result: Result<PhoenixPayload, PhoenixClientError>)
 }
 
 extension PhoenixChannelObserver {
+    package func channel(_ event: PhoenixChannelEvent, joinRef: String?) { channel(event) }
     package func channel(_ event: String, replied result: Result<PhoenixPayload, PhoenixClientError>) {}
 }
+
+/// An observer added to a channel after it was made (`PhoenixPresence`): told of the channel's
+/// events after its own observer, in order, on the socket's executor, for as long as it lives.
+protocol PhoenixChannelFollower: AnyObject, PhoenixChannelObserver {}
 
 /// The channel's streams and observer: what the socket core delivers to.
 final class PhoenixChannelOutlet: Sendable {
@@ -115,10 +123,28 @@ final class PhoenixChannelOutlet: Sendable {
         let messages = Broadcast<PhoenixChannelMessage>()
     }
 
-    private let streams = Locked((current: Streams(), ended: false))
+    private struct WeakFollower {
+        weak var follower: (any PhoenixChannelFollower)?
+    }
+
+    private let streams = Locked((current: Streams(), ended: false, followers: [WeakFollower]()))
     let observer: (any PhoenixChannelObserver)?
 
     init(observer: (any PhoenixChannelObserver)?) { self.observer = observer }
+
+    /// Adds `follower`: it is told every event from now on.
+    func follow(_ follower: any PhoenixChannelFollower) {
+        streams.withLock { state in
+            state.followers.removeAll { $0.follower == nil }
+            state.followers.append(WeakFollower(follower: follower))
+        }
+    }
+
+    /// The observer, then the followers still alive.
+    private var observers: [any PhoenixChannelObserver] {
+        let followers = streams.withLock { $0.followers.compactMap(\.follower) }
+        return (observer.map { [$0] } ?? []) + followers
+    }
 
     var events: AsyncStream<PhoenixChannelEvent> { streams.withLock { $0.current }.events.subscribe() }
     var messages: AsyncStream<PhoenixChannelMessage> { streams.withLock { $0.current }.messages.subscribe() }
@@ -127,16 +153,18 @@ final class PhoenixChannelOutlet: Sendable {
     func reopenIfEnded() {
         let reopened = streams.withLock { state -> Bool in
             guard state.ended else { return false }
-            state = (Streams(), false)
+            state.current = Streams()
+            state.ended = false
             return true
         }
-        if reopened { observer?.channelWillJoin() }
+        if reopened { for observer in observers { observer.channelWillJoin() } }
     }
 
-    func deliver(_ event: PhoenixChannelEvent) {
+    /// Delivers `event`; `joinRef` is the channel's join ref now.
+    func deliver(_ event: PhoenixChannelEvent, joinRef: String? = nil) {
         let (current, ended) = streams.withLock { ($0.current, $0.ended) }
         guard !ended else { return }
-        observer?.channel(event)
+        for observer in observers { observer.channel(event, joinRef: joinRef) }
         if case .message(let message) = event { current.messages.send(message) }
         current.events.send(event)
     }
@@ -149,7 +177,7 @@ final class PhoenixChannelOutlet: Sendable {
             return state.current
         }
         guard let current else { return }
-        observer?.channel(.closed(cause))
+        for observer in observers { observer.channel(.closed(cause), joinRef: nil) }
         current.events.send(.closed(cause))
         current.events.finish()
         current.messages.finish()
