@@ -116,7 +116,8 @@ import Testing
         #expect(try await bob.next(1) == ["presence joins= leaves=ada list=bob"])
 
         let adaAgain = try client("ada", "json-v2")
-        #expect(try await adaAgain.next(4) == opening + ["presence joins=bob,ada leaves= list=bob,ada"])
+        // The state lists keys in the server's order (sorted, as a small Elixir map is).
+        #expect(try await adaAgain.next(4) == opening + ["presence joins=ada,bob leaves= list=ada,bob"])
         #expect(try await bob.next(1) == ["presence joins=ada leaves= list=bob,ada"])
 
         await bob.stop()
