@@ -109,7 +109,8 @@ struct PhxClient: AsyncParsableCommand {
         let channel = socket.channel(topic, params: .fixed(.json(params)), observer: printer)
         // Made before the join, so that the first state is seen; printed in order with the rest.
         let presenceFollower =
-            presence ? PhoenixPresence(channel: channel, eventNames: presenceNames, onUpdates: { output.presence($0) }) : nil
+            presence
+            ? PhoenixPresence(channel: channel, eventNames: presenceNames, onUpdates: { output.presence($0) }) : nil
         defer { withExtendedLifetime(presenceFollower) {} }
         let states = socket.connectionStates
         let stateListener = Task {

@@ -98,19 +98,24 @@ import Testing
         // A client waits idle while the other acts: no idle close, however slow the machine.
         let sandbox = try await ClustaarSandboxServer.start(
             configuration: SandboxConfiguration(idleTimeout: .seconds(3600)))
-        func client(_ user: String, _ serializer: String) throws -> LiveRun {
-            try LiveRun(Self.executable, [
-                sandbox.url.absoluteString, "--topic", "room:lobby", "--params", #"{"user":"\#(user)"}"#,
-                "--presence", "--json", "--transport", transport, "--serializer", serializer,
-            ])
+        func client(_ user: String, _ serializer: String, pushing: [String] = []) throws -> LiveRun {
+            try LiveRun(
+                Self.executable,
+                [
+                    sandbox.url.absoluteString, "--topic", "room:lobby", "--params", #"{"user":"\#(user)"}"#,
+                    "--presence", "--json", "--transport", transport, "--serializer", serializer,
+                ] + pushing)
         }
         let opening = ["connection connecting", "connection open", "joined {}"]
 
         let ada = try client("ada", "json-v2")
         #expect(try await ada.next(4) == opening + ["presence joins=ada leaves= list=ada"])
-        let bob = try client("bob", "json-v1")
-        #expect(try await bob.next(4) == opening + ["presence joins=ada,bob leaves= list=ada,bob"])
-        #expect(try await ada.next(1) == ["presence joins=bob leaves= list=ada,bob"])
+        let bob = try client("bob", "json-v1", pushing: ["--push", "shout", #"{"body":"hi"}"#])
+        #expect(
+            try await bob.next(6)
+                == opening + ["presence joins=ada,bob leaves= list=ada,bob", "message shout", "reply shout ok {}"])
+        // Presence lines keep the server's order among the other events.
+        #expect(try await ada.next(2) == ["presence joins=bob leaves= list=ada,bob", "message shout"])
 
         await ada.stop()
         #expect(try await bob.next(1) == ["presence joins= leaves=ada list=bob"])
