@@ -140,44 +140,42 @@ final class PhoenixChannelOutlet: Sendable {
         }
     }
 
-    /// The observer, then the followers still alive.
-    private var observers: [any PhoenixChannelObserver] {
-        let followers = streams.withLock { $0.followers.compactMap(\.follower) }
-        return (observer.map { [$0] } ?? []) + followers
-    }
-
     var events: AsyncStream<PhoenixChannelEvent> { streams.withLock { $0.current }.events.subscribe() }
     var messages: AsyncStream<PhoenixChannelMessage> { streams.withLock { $0.current }.messages.subscribe() }
 
     /// Before a join: an ended channel gets fresh streams for its new life.
     func reopenIfEnded() {
-        let reopened = streams.withLock { state -> Bool in
-            guard state.ended else { return false }
+        let reopened = streams.withLock { state -> [WeakFollower]? in
+            guard state.ended else { return nil }
             state.current = Streams()
             state.ended = false
-            return true
+            return state.followers
         }
-        if reopened { for observer in observers { observer.channelWillJoin() } }
+        guard let followers = reopened else { return }
+        observer?.channelWillJoin()
+        for follower in followers { follower.follower?.channelWillJoin() }
     }
 
     /// Delivers `event`; `joinRef` is the channel's join ref now.
     func deliver(_ event: PhoenixChannelEvent, joinRef: String? = nil) {
-        let (current, ended) = streams.withLock { ($0.current, $0.ended) }
+        let (current, ended, followers) = streams.withLock { ($0.current, $0.ended, $0.followers) }
         guard !ended else { return }
-        for observer in observers { observer.channel(event, joinRef: joinRef) }
+        observer?.channel(event, joinRef: joinRef)
+        for follower in followers { follower.follower?.channel(event, joinRef: joinRef) }
         if case .message(let message) = event { current.messages.send(message) }
         current.events.send(event)
     }
 
     /// Delivers `.closed(cause)` and ends every stream (once).
     func end(_ cause: PhoenixChannelCloseCause) {
-        let current = streams.withLock { state -> Streams? in
+        let ending = streams.withLock { state -> (Streams, [WeakFollower])? in
             guard !state.ended else { return nil }
             state.ended = true
-            return state.current
+            return (state.current, state.followers)
         }
-        guard let current else { return }
-        for observer in observers { observer.channel(.closed(cause), joinRef: nil) }
+        guard let (current, followers) = ending else { return }
+        observer?.channel(.closed(cause), joinRef: nil)
+        for follower in followers { follower.follower?.channel(.closed(cause), joinRef: nil) }
         current.events.send(.closed(cause))
         current.events.finish()
         current.messages.finish()
