@@ -99,14 +99,22 @@ package protocol PhoenixChannelObserver: Sendable {
     func channelWillJoin()
     /// One event, in order.
     func channel(_ event: PhoenixChannelEvent)
+    /// One event with the channel's join ref at that moment (that of the join sent last; nil
+    /// while no join is in flight or joined). By default, `channel(_:)`.
+    func channel(_ event: PhoenixChannelEvent, joinRef: String?)
     /// The outcome of a push on the channel, in order with the events (before its caller
     /// resumes). A push given up because its task was cancelled is not reported.
     func channel(_ event: String, replied result: Result<PhoenixPayload, PhoenixClientError>)
 }
 
 extension PhoenixChannelObserver {
+    package func channel(_ event: PhoenixChannelEvent, joinRef: String?) { channel(event) }
     package func channel(_ event: String, replied result: Result<PhoenixPayload, PhoenixClientError>) {}
 }
+
+/// An observer added to a channel after it was made (`PhoenixPresence`): told of the channel's
+/// events after its own observer, in order, on the socket's executor, for as long as it lives.
+protocol PhoenixChannelFollower: AnyObject, PhoenixChannelObserver {}
 
 /// The channel's streams and observer: what the socket core delivers to.
 final class PhoenixChannelOutlet: Sendable {
@@ -115,41 +123,59 @@ final class PhoenixChannelOutlet: Sendable {
         let messages = Broadcast<PhoenixChannelMessage>()
     }
 
-    private let streams = Locked((current: Streams(), ended: false))
+    private struct WeakFollower {
+        weak var follower: (any PhoenixChannelFollower)?
+    }
+
+    private let streams = Locked((current: Streams(), ended: false, followers: [WeakFollower]()))
     let observer: (any PhoenixChannelObserver)?
 
     init(observer: (any PhoenixChannelObserver)?) { self.observer = observer }
+
+    /// Adds `follower`: it is told every event from now on.
+    func follow(_ follower: any PhoenixChannelFollower) {
+        streams.withLock { state in
+            state.followers.removeAll { $0.follower == nil }
+            state.followers.append(WeakFollower(follower: follower))
+        }
+    }
 
     var events: AsyncStream<PhoenixChannelEvent> { streams.withLock { $0.current }.events.subscribe() }
     var messages: AsyncStream<PhoenixChannelMessage> { streams.withLock { $0.current }.messages.subscribe() }
 
     /// Before a join: an ended channel gets fresh streams for its new life.
     func reopenIfEnded() {
-        let reopened = streams.withLock { state -> Bool in
-            guard state.ended else { return false }
-            state = (Streams(), false)
-            return true
+        let reopened = streams.withLock { state -> [WeakFollower]? in
+            guard state.ended else { return nil }
+            state.current = Streams()
+            state.ended = false
+            return state.followers
         }
-        if reopened { observer?.channelWillJoin() }
+        guard let followers = reopened else { return }
+        observer?.channelWillJoin()
+        for follower in followers { follower.follower?.channelWillJoin() }
     }
 
-    func deliver(_ event: PhoenixChannelEvent) {
-        let (current, ended) = streams.withLock { ($0.current, $0.ended) }
+    /// Delivers `event`; `joinRef` is the channel's join ref now.
+    func deliver(_ event: PhoenixChannelEvent, joinRef: String? = nil) {
+        let (current, ended, followers) = streams.withLock { ($0.current, $0.ended, $0.followers) }
         guard !ended else { return }
-        observer?.channel(event)
+        observer?.channel(event, joinRef: joinRef)
+        for follower in followers { follower.follower?.channel(event, joinRef: joinRef) }
         if case .message(let message) = event { current.messages.send(message) }
         current.events.send(event)
     }
 
     /// Delivers `.closed(cause)` and ends every stream (once).
     func end(_ cause: PhoenixChannelCloseCause) {
-        let current = streams.withLock { state -> Streams? in
+        let ending = streams.withLock { state -> (Streams, [WeakFollower])? in
             guard !state.ended else { return nil }
             state.ended = true
-            return state.current
+            return (state.current, state.followers)
         }
-        guard let current else { return }
-        observer?.channel(.closed(cause))
+        guard let (current, followers) = ending else { return }
+        observer?.channel(.closed(cause), joinRef: nil)
+        for follower in followers { follower.follower?.channel(.closed(cause), joinRef: nil) }
         current.events.send(.closed(cause))
         current.events.finish()
         current.messages.finish()

@@ -16,7 +16,8 @@
 //   channel crashed, left, disconnected, task cancelled).
 // - A channel's `events` carries its messages and its life (joined/rejoined, errored, rejected,
 //   closed) in one order, so an app sees every rejoin's reply.
-// - Presence (`PhoenixPresence`, Phoenix's presence_state/presence_diff sync) belongs here, as a
-//   consumer of a channel's `events`; it is not built yet.
+// - Presence (`PhoenixPresence`) follows a channel's messages on the socket's executor, as the
+//   channel's own observer does (no task in between), with the channel's join ref at each
+//   message: the sync rules are PhoenixProtocol's `PhoenixPresenceState`.
 @_exported import PhoenixProtocol
 @_exported import TransportCore

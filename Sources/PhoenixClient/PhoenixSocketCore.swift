@@ -306,7 +306,7 @@ actor PhoenixSocketCore {
             let isRejoin = member.joinedBefore
             member.joinedBefore = true
             members[topic] = member
-            member.outlet.deliver(.joined(response: response, isRejoin: isRejoin))
+            member.outlet.deliver(.joined(response: response, isRejoin: isRejoin), joinRef: joinRef(of: topic))
             for waiter in waiters { waiter.resume(returning: .success(response)) }
         case .channelJoinFailed(let topic, let failure, let retryAt):
             joinFailed(topic, failure: failure, retryAt: retryAt)
@@ -327,10 +327,20 @@ actor PhoenixSocketCore {
                 "channel errored, rejoining", metadata: ["topic": "\(topic)", "reason": "\(Self.logText(reason))"])
             members[topic]?.outlet.deliver(.errored(cause))
         case .message(let topic, let event, let payload):
-            members[topic]?.outlet.deliver(.message(PhoenixChannelMessage(event: event, payload: payload)))
+            members[topic]?.outlet.deliver(
+                .message(PhoenixChannelMessage(event: event, payload: payload)), joinRef: joinRef(of: topic))
         case .decodeFailed(let error):
             logger.warning("undecodable frame dropped", metadata: ["error": "\(error)"])
             droppedFrames.send(error)
+        }
+    }
+
+    /// The ref of the channel's join sent last, while it is joining or joined (what phoenix.js's
+    /// `channel.joinRef()` gives a presence).
+    private func joinRef(of topic: String) -> String? {
+        switch machine.channelState(topic: topic) {
+        case .joining(let joinRef), .joined(let joinRef): joinRef
+        default: nil
         }
     }
 

@@ -50,6 +50,33 @@ final class Output: Sendable {
         }
     }
 
+    /// The updates of one presence event: a sync line (joins, leaves, everyone present), or an
+    /// error for a payload that is not presence.
+    func presence(_ updates: [PhoenixPresenceUpdate]) {
+        var joins: [String] = []
+        var leaves: [String] = []
+        var present: [String] = []
+        for update in updates {
+            switch update {
+            case .join(let key, _, _): if !joins.contains(key) { joins.append(key) }
+            case .leave(let key, _, _): if !leaves.contains(key) { leaves.append(key) }
+            case .synced(let list): present = list.map(\.key)
+            case .invalidPayload(let event, let problem):
+                error("\(event): \(problem)")
+                return
+            }
+        }
+        func array(_ keys: [String]) -> String { "[" + keys.map(JSONText.string).joined(separator: ",") + "]" }
+        let changes = joins.map { "+\($0)" } + leaves.map { "-\($0)" }
+        line(
+            json: [
+                ("event", JSONText.string("presence")), ("joins", array(joins)), ("leaves", array(leaves)),
+                ("list", array(present)),
+            ],
+            text: "(presence: \(changes.isEmpty ? "no change" : changes.joined(separator: " ")); "
+                + "present: \(present.isEmpty ? "nobody" : present.joined(separator: ", ")))")
+    }
+
     /// Returns once nothing was printed for `idle`.
     func waitUntilIdle(_ idle: Duration) async {
         while true {

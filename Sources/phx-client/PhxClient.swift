@@ -4,7 +4,9 @@
 // for its reply), and prints every event of the channel: as text, or with --json one JSON object
 // per line in the server's order. A refused join exits non-zero with the server's reason; a
 // refused or failed push is printed, the next one goes on, and the exit status is non-zero at
-// the end (--fail-fast: stop at the first).
+// the end (--fail-fast: stop at the first). With --presence, the channel's presence events (presence_state, presence_diff) are
+// followed by a PhoenixPresence and printed as one line per sync (joins, leaves, who is there),
+// in place of the raw messages.
 import ArgumentParser
 import Foundation
 import PhoenixClient
@@ -60,7 +62,11 @@ struct PhxClient: AsyncParsableCommand {
             valueName: "EVENT BASE64"))
     var pushBinary: [String] = []
 
-    @Flag(help: "Follow the channel's presence (not available yet: needs the presence model).")
+    @Flag(
+        help: """
+            Follow the channel's presence (Phoenix.Presence): one line per sync with the keys that \
+            joined and left and everyone present, instead of the presence_state/presence_diff messages.
+            """)
     var presence = false
 
     @Flag(help: "Print one JSON object per line per event instead of text.")
@@ -85,7 +91,6 @@ struct PhxClient: AsyncParsableCommand {
         }
         if push.count % 2 != 0 { throw ValidationError("--push takes two values: EVENT JSON") }
         if pushBinary.count % 2 != 0 { throw ValidationError("--push-binary takes two values: EVENT BASE64") }
-        if presence { throw ValidationError("--presence is not available yet (the presence model has not landed)") }
         guard JSONText.isValid(params) else { throw ValidationError("--params is not valid JSON") }
         _ = try orderedPushes()
     }
@@ -102,8 +107,14 @@ struct PhxClient: AsyncParsableCommand {
         let pushes = try orderedPushes()
         guard let endpoint = URL(string: url) else { throw ExitCode.validationFailure }
         let socket = try PhoenixSocket(endpoint: endpoint, transport: webSocket, configuration: configuration)
-        let printer = EventPrinter(output: output)
+        let presenceNames = PhoenixPresence.EventNames()
+        let printer = EventPrinter(output: output, skipping: presence ? [presenceNames.state, presenceNames.diff] : [])
         let channel = socket.channel(topic, params: .fixed(.json(params)), observer: printer)
+        // Made before the join, so that the first state is seen; printed in order with the rest.
+        let presenceFollower =
+            presence
+            ? PhoenixPresence(channel: channel, eventNames: presenceNames, onUpdates: { output.presence($0) }) : nil
+        defer { withExtendedLifetime(presenceFollower) {} }
         let states = socket.connectionStates
         let stateListener = Task {
             for await state in states { output.connection(state) }
@@ -181,15 +192,21 @@ struct PhxClient: AsyncParsableCommand {
 /// keep the server's order.
 final class EventPrinter: PhoenixChannelObserver {
     private let output: Output
+    /// Messages not printed as messages (the presence events, printed as presence lines).
+    private let skipped: Set<String>
     private let closed = Locked<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    init(output: Output) { self.output = output }
+    init(output: Output, skipping skipped: Set<String> = []) {
+        self.output = output
+        self.skipped = skipped
+    }
 
     func channelWillJoin() {}
 
     func channel(_ event: PhoenixChannelEvent) {
         switch event {
         case .message(let message):
+            guard !skipped.contains(message.event) else { return }
             output.line(
                 json: [("event", JSONText.string("message")), ("name", JSONText.string(message.event))]
                     + [JSONText.payloadMember(message.payload)],

@@ -121,3 +121,30 @@ func lobby() async throws {
     await room.leave()
     await socket.disconnect()
 }
+
+import PhoenixClient
+
+struct RoomMember: Decodable, Sendable {
+    var online_at: String
+    var device: String?
+}
+
+func whoIsHere(on socket: PhoenixSocket) async throws {
+    let room = socket.channel("room:lobby", params: .json(#"{"user":"ada","meta":{"device":"phone"}}"#))
+    // Made before the join: the server sends who is there right after it.
+    let presence = PhoenixPresence(channel: room)
+    let updates = presence.updates
+    try await room.join()
+    for await update in updates {  // until the channel closes
+        switch update {
+        case .join(let user, nil, _): print("\(user) joined")
+        case .leave(let user, let remaining, _) where remaining.isEmpty: print("\(user) left")
+        case .synced(let everyone):
+            // Everyone present at this point, each meta decoded as the app's own type.
+            for entry in everyone {
+                print(entry.key, try entry.decodeMetas(as: RoomMember.self).compactMap(\.device))
+            }
+        default: break  // another tab or device of someone present, or a meta update
+        }
+    }
+}

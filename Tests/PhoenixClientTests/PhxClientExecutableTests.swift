@@ -110,9 +110,45 @@ import Testing
             ])
     }
 
-    @Test func presenceIsNotAvailableYet() async throws {
-        let (status, _) = try await Self.run(["ws://127.0.0.1:1/socket", "--topic", "room:1", "--presence"])
-        #expect(status != 0)
+    /// `--presence` against `room:*`: each client prints one line per sync, after its join, and
+    /// sees the other join and leave (a client's socket closing is its leave, as in Phoenix).
+    /// Ada comes back in a second process, so both see each other come and go.
+    @Test(arguments: ["posix", "lws"])
+    func twoClientsInARoomSeeEachOtherJoinAndLeave(transport: String) async throws {
+        // A client waits idle while the other acts: no idle close, however slow the machine.
+        let sandbox = try await ClustaarSandboxServer.start(
+            configuration: SandboxConfiguration(idleTimeout: .seconds(3600)))
+        func client(_ user: String, _ serializer: String, pushing: [String] = []) throws -> LiveRun {
+            try LiveRun(
+                Self.executable,
+                [
+                    sandbox.url.absoluteString, "--topic", "room:lobby", "--params", #"{"user":"\#(user)"}"#,
+                    "--presence", "--json", "--transport", transport, "--serializer", serializer,
+                ] + pushing)
+        }
+        let opening = ["connection connecting", "connection open", "joined {}"]
+
+        let ada = try client("ada", "json-v2")
+        #expect(try await ada.next(4) == opening + ["presence joins=ada leaves= list=ada"])
+        let bob = try client("bob", "json-v1", pushing: ["--push", "shout", #"{"body":"hi"}"#])
+        #expect(
+            try await bob.next(6)
+                == opening + ["presence joins=ada,bob leaves= list=ada,bob", "message shout", "reply shout ok {}"])
+        // Presence lines keep the server's order among the other events.
+        #expect(try await ada.next(2) == ["presence joins=bob leaves= list=ada,bob", "message shout"])
+
+        await ada.stop()
+        #expect(try await bob.next(1) == ["presence joins= leaves=ada list=bob"])
+
+        let adaAgain = try client("ada", "json-v2")
+        // The state lists keys in the server's order (sorted, as a small Elixir map is).
+        #expect(try await adaAgain.next(4) == opening + ["presence joins=ada,bob leaves= list=ada,bob"])
+        #expect(try await bob.next(1) == ["presence joins=ada leaves= list=bob,ada"])
+
+        await bob.stop()
+        #expect(try await adaAgain.next(1) == ["presence joins= leaves=bob list=ada"])
+        await adaAgain.stop()
+        await sandbox.shutdown()
     }
 
     static func object(_ line: String) throws -> [String: Any] {
@@ -139,6 +175,9 @@ import Testing
             let binary = object["binary"].map { " binary \($0)" } ?? ""
             return "message \(object["name"] as? String ?? "?")\(binary)"
         case "error": return "error \(object["message"] as? String ?? "?")"
+        case "presence":
+            func keys(_ name: String) -> String { (object[name] as? [String])?.joined(separator: ",") ?? "?" }
+            return "presence joins=\(keys("joins")) leaves=\(keys("leaves")) list=\(keys("list"))"
         default: return line
         }
     }
@@ -160,5 +199,61 @@ import Testing
                 continuation.resume(returning: (process.terminationStatus, lines))
             }.start()
         }
+    }
+}
+
+/// A phx-client run whose output lines are read as they are printed.
+final class LiveRun: Sendable {
+    private let process: Process
+    private let lines: AsyncStream<String>
+    private let exited: AsyncStream<Void>
+
+    init(_ executable: URL, _ arguments: [String]) throws {
+        process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        let (lines, continuation) = AsyncStream<String>.makeStream()
+        self.lines = lines
+        let (exited, exit) = AsyncStream<Void>.makeStream()
+        self.exited = exited
+        try process.run()
+        let process = process
+        Thread {
+            let handle = output.fileHandleForReading
+            var buffer = Data()
+            while case let chunk = handle.availableData, !chunk.isEmpty {
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    continuation.yield(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                }
+            }
+            continuation.finish()
+            process.waitUntilExit()
+            exit.finish()
+        }.start()
+    }
+
+    /// The next `count` lines, summarized ("end" once the output ended).
+    func next(_ count: Int) async throws -> [String] {
+        var iterator = lines.makeAsyncIterator()
+        var out: [String] = []
+        for _ in 0..<count {
+            guard let line = await iterator.next() else {
+                out.append("end")
+                continue
+            }
+            out.append(try PhxClientExecutableTests.summary(line))
+        }
+        return out
+    }
+
+    /// Ends the process (its socket closes) and waits until it has exited.
+    func stop() async {
+        process.terminate()
+        for await _ in exited {}
     }
 }
