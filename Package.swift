@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "TransportCore", targets: ["TransportCore"]),
         .library(name: "TransportPOSIX", targets: ["TransportPOSIX"]),
         .library(name: "TransportLWS", targets: ["TransportLWS"]),
+        .library(name: "TLSEngine", targets: ["TLSEngine"]),
         .library(name: "ClustaarTestSupport", targets: ["ClustaarTestSupport"]),
         .library(name: "ClustaarSandbox", targets: ["ClustaarSandbox"]),
         .executable(name: "clustaar-chat", targets: ["clustaar-chat"]),
@@ -57,7 +58,19 @@ let package = Package(
         ),
         .target(
             name: "TransportPOSIX",
-            dependencies: ["TransportCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TransportCore", "TLSEngine", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
+        // TLS as bytes in, bytes out over the system's OpenSSL (Linux; elsewhere the module is
+        // empty and TransportPOSIX refuses wss://). COpenSSLShim only wraps OpenSSL's macros.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "COpenSSLShim", dependencies: [.target(name: "COpenSSL", condition: .when(platforms: [.linux]))]),
+        .target(
+            name: "TLSEngine",
+            dependencies: [
+                .target(name: "COpenSSL", condition: .when(platforms: [.linux])),
+                .target(name: "COpenSSLShim", condition: .when(platforms: [.linux])),
+            ]
         ),
 
         // The one place that composes.
@@ -100,6 +113,7 @@ let package = Package(
         .testTarget(name: "ClustaarModelsTests", dependencies: ["ClustaarModels", "PhoenixProtocol"]),
         .testTarget(name: "PhoenixProtocolTests", dependencies: ["PhoenixProtocol", "ClustaarTestSupport"]),
         .testTarget(name: "TransportCoreTests", dependencies: ["TransportCore", "ClustaarTestSupport"]),
+        .testTarget(name: "TLSEngineTests", dependencies: ["TLSEngine", "TransportConformance"]),
         .testTarget(
             name: "TransportLWSTests",
             dependencies: ["TransportLWS", "TransportCore", "TransportConformance"],
