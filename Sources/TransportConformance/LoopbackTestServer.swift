@@ -13,6 +13,31 @@ public final class LoopbackTestServer: Sendable {
         public var ws6: Int
         /// The hand-written server on 127.0.0.1.
         public var raw: Int
+        /// The TLS listeners, when the server was started with certificates.
+        public var tls: TLSPorts?
+    }
+
+    /// The TLS listeners (see `Tests/Servers/ws_test_server.py`).
+    public struct TLSPorts: Sendable, Hashable, Decodable {
+        /// The three servers of `Ports` behind TLS with the "valid" certificate.
+        public var wss: Int
+        public var wss6: Int
+        public var raw_tls: Int
+        /// A second raw TLS server, for the scenarios that count their own sockets.
+        public var raw_tls_close: Int
+        /// Echo servers with the "wronghost", "expired" and "selfsigned" certificates.
+        public var wss_wronghost: Int
+        public var wss_expired: Int
+        public var wss_selfsigned: Int
+        /// Relays to `wss` that write its byte stream one byte at a time, in random chunks,
+        /// or reset TCP in the middle of the first big record.
+        public var tls_bytewise: Int
+        public var tls_random: Int
+        public var tls_reset: Int
+        /// Plain HTTP on a port a client takes for TLS.
+        public var plain_http: Int
+        /// Accepts and never writes (never answers the ClientHello).
+        public var silent: Int
     }
 
     /// Where to reach it.
@@ -20,8 +45,12 @@ public final class LoopbackTestServer: Sendable {
     private let process: Process
     private let stdinPipe: Pipe
 
-    /// Starts the server of the package whose root is `packageRoot`.
-    public init(packageRoot: URL) throws {
+    /// The certificates of the TLS listeners, if started with them.
+    public let certificates: TLSTestCertificates?
+
+    /// Starts the server of the package whose root is `packageRoot`; with `certificates`, its
+    /// TLS listeners too.
+    public init(packageRoot: URL, certificates: TLSTestCertificates? = nil) throws {
         let python = packageRoot.appendingPathComponent(".venv/bin/python")
         let script = packageRoot.appendingPathComponent("Tests/Servers/ws_test_server.py")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
@@ -31,7 +60,7 @@ public final class LoopbackTestServer: Sendable {
         }
         let process = Process()
         process.executableURL = python
-        process.arguments = [script.path]
+        process.arguments = [script.path] + (certificates.map { ["--tls-dir", $0.directory.path] } ?? [])
         let stdinPipe = Pipe()
         let stdoutPipe = Pipe()
         process.standardInput = stdinPipe
@@ -46,6 +75,19 @@ public final class LoopbackTestServer: Sendable {
         ports = try JSONDecoder().decode(Ports.self, from: line)
         self.process = process
         self.stdinPipe = stdinPipe
+        self.certificates = certificates
+    }
+
+    /// Makes the test certificates, then starts the server with its TLS listeners, on a thread
+    /// of its own (starting Python blocks; the cooperative pool must not wait for it).
+    public static func startWithTLS(packageRoot: URL) async throws -> LoopbackTestServer {
+        let certificates = try await TLSTestCertificates.shared()
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Result { try LoopbackTestServer(packageRoot: packageRoot, certificates: certificates) })
+            }.start()
+        }
     }
 
     /// Stops the server and waits for it to exit.
@@ -67,6 +109,33 @@ public final class LoopbackTestServer: Sendable {
             case .raw: URL(string: "ws://127.0.0.1:\(ports.raw)\(pathAndQuery)")!
             }
         }
+    }
+
+    /// A conformance target for `transport` against the same behaviours over wss://, with the
+    /// test CA trusted (needs the server started with certificates).
+    public func tlsTarget(name: String, transport: any Transport) throws -> ConformanceTarget {
+        guard let tls = ports.tls, let certificates else {
+            throw ConformanceFailure("the loopback server was started without certificates")
+        }
+        return ConformanceTarget(
+            name: name, transport: transport, capabilities: .all,
+            refusedURL: URL(string: "wss://127.0.0.1:\(Self.refusedPort())/")!,
+            tls: TLSOptions(caFilePath: certificates.caFile)
+        ) { server, pathAndQuery in
+            switch server {
+            case .websockets: URL(string: "wss://127.0.0.1:\(tls.wss)\(pathAndQuery)")!
+            case .websocketsIPv6: URL(string: "wss://[::1]:\(tls.wss6)\(pathAndQuery)")!
+            case .raw: URL(string: "wss://localhost:\(tls.raw_tls)\(pathAndQuery)")!
+            }
+        }
+    }
+
+    /// The TLS suite's target for `transport` (needs the server started with certificates).
+    public func tlsSuiteTarget(name: String, transport: any Transport) throws -> TLSConformanceTarget {
+        guard let tls = ports.tls, let certificates else {
+            throw ConformanceFailure("the loopback server was started without certificates")
+        }
+        return TLSConformanceTarget(name: name, transport: transport, ports: tls, certificates: certificates)
     }
 
     /// A loopback port nothing listens on: bound to learn a free number, then released.

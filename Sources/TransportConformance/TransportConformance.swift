@@ -53,6 +53,8 @@ public struct ConformanceTarget: Sendable {
     public var url: @Sendable (_ server: ConformanceServer, _ pathAndQuery: String) -> URL
     /// A URL nothing listens on.
     public var refusedURL: URL
+    /// The TLS options of every request (for targets whose URLs are wss://).
+    public var tls: TLSOptions
 
     /// A target; `url` maps a server and a path (with query) to the URL to connect to.
     public init(
@@ -60,12 +62,14 @@ public struct ConformanceTarget: Sendable {
         transport: any Transport,
         capabilities: ConformanceCapabilities,
         refusedURL: URL,
+        tls: TLSOptions = TLSOptions(),
         url: @escaping @Sendable (_ server: ConformanceServer, _ pathAndQuery: String) -> URL
     ) {
         self.name = name
         self.transport = transport
         self.capabilities = capabilities
         self.refusedURL = refusedURL
+        self.tls = tls
         self.url = url
     }
 }
