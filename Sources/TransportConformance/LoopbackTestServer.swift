@@ -113,14 +113,16 @@ public final class LoopbackTestServer: Sendable {
 
     /// A conformance target for `transport` against the same behaviours over wss://, with the
     /// test CA trusted (needs the server started with certificates).
-    public func tlsTarget(name: String, transport: any Transport) throws -> ConformanceTarget {
+    public func tlsTarget(
+        name: String, transport: any Transport, capabilities: ConformanceCapabilities = .all, connectCycles: Int = 1000
+    ) throws -> ConformanceTarget {
         guard let tls = ports.tls, let certificates else {
             throw ConformanceFailure("the loopback server was started without certificates")
         }
         return ConformanceTarget(
-            name: name, transport: transport, capabilities: .all,
+            name: name, transport: transport, capabilities: capabilities,
             refusedURL: URL(string: "wss://127.0.0.1:\(Self.refusedPort())/")!,
-            tls: TLSOptions(caFilePath: certificates.caFile)
+            tls: TLSOptions(caFilePath: certificates.caFile), connectCycles: connectCycles
         ) { server, pathAndQuery in
             switch server {
             case .websockets: URL(string: "wss://127.0.0.1:\(tls.wss)\(pathAndQuery)")!
@@ -131,11 +133,15 @@ public final class LoopbackTestServer: Sendable {
     }
 
     /// The TLS suite's target for `transport` (needs the server started with certificates).
-    public func tlsSuiteTarget(name: String, transport: any Transport) throws -> TLSConformanceTarget {
+    public func tlsSuiteTarget(
+        name: String, transport: any Transport, connectCycles: Int = 1000, verifiesIPv6Literals: Bool = true
+    ) throws -> TLSConformanceTarget {
         guard let tls = ports.tls, let certificates else {
             throw ConformanceFailure("the loopback server was started without certificates")
         }
-        return TLSConformanceTarget(name: name, transport: transport, ports: tls, certificates: certificates)
+        return TLSConformanceTarget(
+            name: name, transport: transport, ports: tls, certificates: certificates, connectCycles: connectCycles,
+            verifiesIPv6Literals: verifiesIPv6Literals)
     }
 
     /// A loopback port nothing listens on: bound to learn a free number, then released.

@@ -55,6 +55,9 @@ public struct ConformanceTarget: Sendable {
     public var refusedURL: URL
     /// The TLS options of every request (for targets whose URLs are wss://).
     public var tls: TLSOptions
+    /// How many cycles the connect/close scenario runs (1,000 unless the transport's
+    /// connections are too slow to open for the test budget; its test says why).
+    public var connectCycles: Int
 
     /// A target; `url` maps a server and a path (with query) to the URL to connect to.
     public init(
@@ -63,6 +66,7 @@ public struct ConformanceTarget: Sendable {
         capabilities: ConformanceCapabilities,
         refusedURL: URL,
         tls: TLSOptions = TLSOptions(),
+        connectCycles: Int = 1000,
         url: @escaping @Sendable (_ server: ConformanceServer, _ pathAndQuery: String) -> URL
     ) {
         self.name = name
@@ -70,6 +74,7 @@ public struct ConformanceTarget: Sendable {
         self.capabilities = capabilities
         self.refusedURL = refusedURL
         self.tls = tls
+        self.connectCycles = connectCycles
         self.url = url
     }
 }

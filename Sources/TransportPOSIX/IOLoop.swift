@@ -80,13 +80,15 @@ struct IOLoop {
         }
         SystemCalls.setNoDelay(socket)
 
+        // The TLS handshake is part of connecting (WebSocketTimeouts.connect: "TCP (and TLS)"),
+        // as with LWSTransport; the upgrade's own timeout starts once TLS is up.
+        if target.usesTLS {
+            try startTLS(host: target.host, deadline: connectDeadline)
+        }
         let handshakeDeadline = clock.now.advanced(by: core.request.timeouts.handshake)
         let timeout = TransportError(
             .handshakeTimeout,
             "the server did not complete the WebSocket upgrade within \(core.request.timeouts.handshake)")
-        if target.usesTLS {
-            try startTLS(host: target.host, deadline: handshakeDeadline)
-        }
         let requestBytes = core.handshake.requestBytes
         var written = 0
         while written < requestBytes.count || tls?.hasPendingOutput == true {
@@ -119,7 +121,7 @@ struct IOLoop {
         }
     }
 
-    /// Runs the TLS handshake over the connected socket, within the upgrade's deadline.
+    /// Runs the TLS handshake over the connected socket, within the connect deadline.
     private mutating func startTLS(host: String, deadline: ContinuousClock.Instant) throws(TransportError) {
         #if canImport(COpenSSL)
             let layer: TLSSocketLayer
@@ -130,8 +132,9 @@ struct IOLoop {
             }
             tls = layer
             let timeout = TransportError(
-                .handshakeTimeout,
-                "the server did not complete the TLS handshake within \(core.request.timeouts.handshake)")
+                .connectTimeout,
+                "the TLS handshake with \(host) did not finish within the connect timeout (\(core.request.timeouts.connect))"
+            )
             while true {
                 let (status, flushed) = try opening { () throws(StreamError) in try layer.handshakeStep(socket) }
                 if !flushed {
