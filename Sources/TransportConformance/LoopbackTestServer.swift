@@ -25,10 +25,16 @@ public final class LoopbackTestServer: Sendable {
         public var raw_tls: Int
         /// A second raw TLS server, for the scenarios that count their own sockets.
         public var raw_tls_close: Int
-        /// Echo servers with the "wronghost", "expired" and "selfsigned" certificates.
+        /// Echo servers with the "wronghost", "expired", "selfsigned" and "valid" certificates,
+        /// each twice: the first for a scenario that counts its sockets, the other for the rest.
         public var wss_wronghost: Int
         public var wss_expired: Int
         public var wss_selfsigned: Int
+        public var wss_valid: Int
+        public var wss_wronghost_other: Int
+        public var wss_expired_other: Int
+        public var wss_selfsigned_other: Int
+        public var wss_valid_other: Int
         /// Relays to `wss` that write its byte stream one byte at a time, in random chunks,
         /// or reset TCP in the middle of the first big record.
         public var tls_bytewise: Int

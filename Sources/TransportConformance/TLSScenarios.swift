@@ -102,10 +102,13 @@ extension TransportConformance {
             },
             TLSConformanceScenario("a certificate from a CA the system does not know fails") { target in
                 try await expectTLSFailure(
-                    target, port: target.ports.wss, tls: TLSOptions(), reason: "unable to get local issuer certificate")
+                    target, port: target.ports.wss_valid, tls: TLSOptions(),
+                    reason: "unable to get local issuer certificate")
             },
             TLSConformanceScenario("insecure mode accepts self-signed, expired and wrong-host certificates") { target in
-                for port in [target.ports.wss_selfsigned, target.ports.wss_expired, target.ports.wss_wronghost] {
+                for port in [
+                    target.ports.wss_selfsigned_other, target.ports.wss_expired_other, target.ports.wss_wronghost_other,
+                ] {
                     try await echoOnce(
                         target, WebSocketRequest(url: target.url(port), tls: TLSOptions(insecureSkipVerification: true))
                     )
@@ -201,6 +204,19 @@ extension TransportConformance {
                 try Check.equal(events, [.failed(.connectTimeout)], "events")
                 // At least the configured 300 ms; no upper bound (see the ws:// handshake timeout).
                 try Check.that(elapsed >= .milliseconds(300), "gave up after \(elapsed)")
+                try checkNoSocket(to: port)
+            },
+            TLSConformanceScenario("a ws:// client on a TLS port fails before opening, without hanging") { target in
+                let port = target.ports.wss_valid_other
+                let url = URL(string: "ws://127.0.0.1:\(port)/echo")!
+                let events = try await events(
+                    target, WebSocketRequest(url: url, timeouts: WebSocketTimeouts(handshake: .seconds(5))))
+                // The TLS server drops the plain request: the upgrade fails (the code depends on
+                // what the transport's library saw first).
+                let accepted: [TransportError.Code] = [.handshakeInvalid, .connectFailed, .connectionLost]
+                guard events.count == 1, case .failed(let code) = events[0], accepted.contains(code) else {
+                    throw ConformanceFailure("events: expected one failure of \(accepted), got \(events)")
+                }
                 try checkNoSocket(to: port)
             },
             TLSConformanceScenario("the closing handshake over TLS, then the connection ends") { target in

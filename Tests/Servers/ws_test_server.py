@@ -18,7 +18,8 @@ outlives the test process).
   on the first connection of an id, right after the join reply, sends what <case> names.
 - With `--tls-dir DIR` (the certificates of TLSTestCertificates: valid, wronghost, expired,
   selfsigned), TLS listeners too: "wss"/"wss6"/"raw_tls" are the three servers above behind
-  TLS with the valid certificate ("raw_tls_close" a second "raw_tls"); "wss_<name>" an echo server with certificate <name>;
+  TLS with the valid certificate ("raw_tls_close" a second "raw_tls"); "wss_<name>" (and
+  "wss_<name>_other") an echo server with certificate <name>;
   "tls_bytewise"/"tls_random" relay to "wss" and write its TLS byte stream to the client one
   byte per write / in random chunk sizes; "tls_reset" relays to "wss" and resets TCP in the
   middle of the first TLS record of 4 KiB or more the server sends; "plain_http" answers any
@@ -443,10 +444,12 @@ async def start_tls_servers(directory: str, options: dict, stack) -> dict:
     ports["raw_tls"] = raw_tls.sockets[0].getsockname()[1]
     raw_tls_close = await asyncio.start_server(raw_handler, "127.0.0.1", 0, limit=1 << 16, ssl=valid)
     ports["raw_tls_close"] = raw_tls_close.sockets[0].getsockname()[1]
-    for name in ["wronghost", "expired", "selfsigned"]:
-        server = await stack.enter_async_context(
-            serve(websockets_handler, "127.0.0.1", 0, ssl=tls_context(directory, name), **options))
-        ports[f"wss_{name}"] = server.sockets[0].getsockname()[1]
+    # Two listeners per certificate: a test that checks its own sockets are gone uses the first alone.
+    for name in ["wronghost", "expired", "selfsigned", "valid"]:
+        for suffix in ["", "_other"]:
+            server = await stack.enter_async_context(
+                serve(websockets_handler, "127.0.0.1", 0, ssl=tls_context(directory, name), **options))
+            ports[f"wss_{name}{suffix}"] = server.sockets[0].getsockname()[1]
     for mode in ["bytewise", "random", "reset"]:
         server = await asyncio.start_server(
             lambda r, w, mode=mode: relay(r, w, ports["wss"], mode), "127.0.0.1", 0)
