@@ -3,6 +3,7 @@
 // server in this process. Same work as the ws:// rows, plus the TLS handshake time (connect to
 // open: TCP, TLS, upgrade) and memory per idle wss:// connection.
 import Benchmark
+import Dispatch
 import Foundation
 import NIOSSL
 import TransportCore
@@ -167,4 +168,63 @@ func registerTLSBenchmarks() {
             }
         }
     }
+}
+
+/// `LOOPBACK_TLS_REPORT=1 .build/release/Loopback`: every TLS row in one process, printed as
+/// lines of text, outside the benchmark tool (the three clients interleaved per measurement,
+/// so a machine's load changes hit all three alike).
+func runTLSReportIfAsked() {
+    guard ProcessInfo.processInfo.environment["LOOPBACK_TLS_REPORT"] != nil else { return }
+    let finished = DispatchSemaphore(value: 0)
+    Task.detached {
+        do {
+            let port = try EchoServer.runningTLS().port
+            for client in TLSEchoClientKind.allCases { try await client.withLink(port: port) { _ in } }
+            for size in echoPayloadSizes {
+                let roundTrips = size < 1024 ? 5000 : 2000
+                for client in TLSEchoClientKind.allCases {
+                    let samples = try await client.withLink(port: port) { link in
+                        try await measureRoundTrips(link, payload: echoPayload(size), warmup: 200, count: roundTrips)
+                    }
+                    print(
+                        "rtt \(client.rawValue) \(sizeLabel(size)): p50 \(percentile(samples, 0.5) / 1000) us,"
+                            + " p99 \(percentile(samples, 0.99) / 1000) us")
+                }
+                let pipelined = size < 1024 ? 20_000 : 5000
+                for client in TLSEchoClientKind.allCases {
+                    let rate = try await client.withLink(port: port) { link in
+                        try await measureThroughput(
+                            link, payload: echoPayload(size), count: pipelined, window: pipelineWindow)
+                    }
+                    print("pipelined \(client.rawValue) \(sizeLabel(size)): \(Int(rate)) msg/s")
+                }
+            }
+            for client in TLSEchoClientKind.allCases {
+                var samples: [Int] = []
+                let clock = ContinuousClock()
+                for _ in 0..<200 {
+                    let start = clock.now
+                    let opened = try await client.withLink(port: port) { _ in clock.now }
+                    samples.append(nanoseconds(start.duration(to: opened)))
+                }
+                print(
+                    "handshake \(client.rawValue): p50 \(percentile(samples, 0.5) / 1000) us,"
+                        + " p99 \(percentile(samples, 0.99) / 1000) us")
+            }
+            for client in TLSEchoClientKind.allCases {
+                let (before, open) = try await statusWithIdleConnections(count: idleConnectionCount) { whileOpen in
+                    try await client.withLink(port: port) { _ in await whileOpen() }
+                }
+                print(
+                    "idle \(client.rawValue) x\(idleConnectionCount): "
+                        + "\((open.residentBytes - before.residentBytes) / idleConnectionCount) B RSS per connection, "
+                        + "\(open.threads - before.threads) threads")
+            }
+        } catch {
+            print("TLS report failed: \(error)")
+        }
+        finished.signal()
+    }
+    finished.wait()
+    exit(0)
 }
