@@ -128,7 +128,7 @@ public final class LoopbackTestServer: Sendable {
         return ConformanceTarget(
             name: name, transport: transport, capabilities: capabilities,
             refusedURL: URL(string: "wss://127.0.0.1:\(Self.refusedPort())/")!,
-            tls: TLSOptions(caFilePath: certificates.caFile), connectCycles: connectCycles
+            tls: TLSOptions(caFilePath: certificates.caFile), connectCycles: connectCycles, largestEcho: 4 << 20
         ) { server, pathAndQuery in
             switch server {
             case .websockets: URL(string: "wss://127.0.0.1:\(tls.wss)\(pathAndQuery)")!

@@ -259,9 +259,10 @@ extension TransportConformance {
                     after.threads - before.threads < count / 10,
                     "threads before: \(before.threads), after \(count) cycles: \(after.threads)")
                 // Memory: a leak grows in both halves; a parallel test's peak (the allocator keeps
-                // what it got) is one step. 32 KiB per cycle is less than one TLS session with its
-                // buffers.
-                let allowance = (count / 2) * (32 << 10)
+                // what it got) is one step. Coarse: in a full `make test` the other suites grow
+                // the process by ~60 KB per cycle's worth of time (seen), so only a leak above
+                // 128 KiB per cycle fails here (`make soak` is the fine-grained check).
+                let allowance = (count / 2) * (128 << 10)
                 let growth = (middle.residentBytes - before.residentBytes, after.residentBytes - middle.residentBytes)
                 try Check.that(
                     growth.0 < allowance || growth.1 < allowance,

@@ -58,6 +58,9 @@ public struct ConformanceTarget: Sendable {
     /// How many cycles the connect/close scenario runs (1,000 unless the transport's
     /// connections are too slow to open for the test budget; its test says why).
     public var connectCycles: Int
+    /// The largest binary echo (16 MiB; the wss:// runs use less, so that the suites running
+    /// in parallel in one process do not hold several 16 MiB echoes at once).
+    public var largestEcho: Int
 
     /// A target; `url` maps a server and a path (with query) to the URL to connect to.
     public init(
@@ -67,6 +70,7 @@ public struct ConformanceTarget: Sendable {
         refusedURL: URL,
         tls: TLSOptions = TLSOptions(),
         connectCycles: Int = 1000,
+        largestEcho: Int = 16 << 20,
         url: @escaping @Sendable (_ server: ConformanceServer, _ pathAndQuery: String) -> URL
     ) {
         self.name = name
@@ -75,6 +79,7 @@ public struct ConformanceTarget: Sendable {
         self.refusedURL = refusedURL
         self.tls = tls
         self.connectCycles = connectCycles
+        self.largestEcho = largestEcho
         self.url = url
     }
 }
