@@ -15,7 +15,7 @@ enum LWSConformanceServer {
     static let tlsCapabilities: ConformanceCapabilities = [.wireLevel, .fileDescriptors]
 
     /// Each LWSTransport wss:// connection creates its own lws context (OpenSSL global init,
-    /// CA file load) one at a time behind LWSTLSGate: about N ms each here, so 1,000 cycles
+    /// CA file load) one at a time behind LWSTLSGate: ~50 ms each (BENCHMARKS.md, TLS handshake), so 1,000 cycles
     /// would take most of the test budget.
     static let tlsConnectCycles = 100
 
