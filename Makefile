@@ -1,7 +1,7 @@
 # swift-clustaar: every set-up step a fresh Debian machine needs, then the job.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libwebsockets-dev pkg-config
+APT_PACKAGES := libwebsockets-dev libssl-dev pkg-config
 
 .PHONY: all deps build test test-tsan soak lint format demo venv bench fuzz docs
 

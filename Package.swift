@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "WebSocketProtocol", targets: ["WebSocketProtocol"]),
         .library(name: "TransportPOSIX", targets: ["TransportPOSIX"]),
         .library(name: "TransportLWS", targets: ["TransportLWS"]),
+        .library(name: "TLSEngine", targets: ["TLSEngine"]),
         .library(name: "ClustaarTestSupport", targets: ["ClustaarTestSupport"]),
         .library(name: "ClustaarSandbox", targets: ["ClustaarSandbox"]),
         // The transport author's kit: the conformance suite a third-party `Transport` runs from its tests.
@@ -70,7 +71,19 @@ let package = Package(
         ),
         .target(
             name: "TransportPOSIX",
-            dependencies: ["TransportCore", "WebSocketProtocol"]
+            dependencies: ["TransportCore", "WebSocketProtocol", "TLSEngine"]
+        ),
+
+        // TLS as bytes in, bytes out over the system's OpenSSL (Linux; elsewhere the module is
+        // empty and TransportPOSIX refuses wss://). COpenSSLShim only wraps OpenSSL's macros.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "COpenSSLShim", dependencies: [.target(name: "COpenSSL", condition: .when(platforms: [.linux]))]),
+        .target(
+            name: "TLSEngine",
+            dependencies: [
+                .target(name: "COpenSSL", condition: .when(platforms: [.linux])),
+                .target(name: "COpenSSLShim", condition: .when(platforms: [.linux])),
+            ]
         ),
 
         // The generic Phoenix client: the state machine driven over any transport.
@@ -132,6 +145,7 @@ let package = Package(
             dependencies: ["PhoenixClient", "ClustaarTestSupport", "ClustaarSandbox", "TransportPOSIX", "TransportLWS"]
         ),
         .testTarget(name: "TransportCoreTests", dependencies: ["TransportCore", "ClustaarTestSupport"]),
+        .testTarget(name: "TLSEngineTests", dependencies: ["TLSEngine", "TransportConformance"]),
         .testTarget(
             name: "TransportLWSTests",
             // ClustaarSDK: the service over LWSTransport against the TLS servers (LWSServiceTLSTests).

@@ -22,6 +22,8 @@ let package = Package(
         .package(path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Suite 4's TLS rows: the swift-nio client and the echo server over TLS (BoringSSL).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Suites 1 and 2: WebSocket frame codec vs NIOWebSocket, masking vs memcpy.
@@ -50,7 +52,7 @@ let package = Package(
             plugins: [benchmarkPlugin]
         ),
         // Suite 4: loopback end to end (both transports and a swift-nio client against one
-        // swift-nio echo server), idle connections, 10,000 joined channels.
+        // swift-nio echo server, over ws:// and over TLS), idle connections, 10,000 joined channels.
         .executableTarget(
             name: "Loopback",
             dependencies: [
@@ -63,6 +65,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Benchmarks/Loopback",
             plugins: [benchmarkPlugin]

@@ -79,7 +79,7 @@ extension ConformanceTarget {
     ) -> WebSocketRequest {
         WebSocketRequest(
             url: url(server, pathAndQuery), headers: headers, subprotocols: subprotocols, limits: limits,
-            timeouts: timeouts)
+            timeouts: timeouts, tls: tls)
     }
 
     /// What the raw server recorded of the connection that carried `?id=<id>`.

@@ -31,6 +31,37 @@ public final class LoopbackTestServer: Sendable {
         public var ws6: Int
         /// The hand-written server on 127.0.0.1.
         public var raw: Int
+        /// The TLS listeners, when the server was started with certificates.
+        public var tls: TLSPorts?
+    }
+
+    /// The TLS listeners (see `ws_test_server.py`, this module's resource).
+    public struct TLSPorts: Sendable, Hashable, Decodable {
+        /// The three servers of `Ports` behind TLS with the "valid" certificate.
+        public var wss: Int
+        public var wss6: Int
+        public var raw_tls: Int
+        /// A second raw TLS server, for the scenarios that count their own sockets.
+        public var raw_tls_close: Int
+        /// Echo servers with the "wronghost", "expired", "selfsigned" and "valid" certificates,
+        /// each twice: the first for a scenario that counts its sockets, the other for the rest.
+        public var wss_wronghost: Int
+        public var wss_expired: Int
+        public var wss_selfsigned: Int
+        public var wss_valid: Int
+        public var wss_wronghost_other: Int
+        public var wss_expired_other: Int
+        public var wss_selfsigned_other: Int
+        public var wss_valid_other: Int
+        /// Relays to `wss` that write its byte stream one byte at a time, in random chunks,
+        /// or reset TCP in the middle of the first big record.
+        public var tls_bytewise: Int
+        public var tls_random: Int
+        public var tls_reset: Int
+        /// Plain HTTP on a port a client takes for TLS.
+        public var plain_http: Int
+        /// Accepts and never writes (never answers the ClientHello).
+        public var silent: Int
     }
 
     /// The environment variable that names the Python interpreter to use:
@@ -44,33 +75,37 @@ public final class LoopbackTestServer: Sendable {
     private let process: Process
     private let stdinPipe: Pipe
 
+    /// The certificates of the TLS listeners, if started with them.
+    public let certificates: TLSTestCertificates?
+
     /// Starts the server with `python`, or with the interpreter found as the type's overview
-    /// says when `python` is nil.
+    /// says when `python` is nil; with `certificates`, its TLS listeners too.
     ///
     /// - Throws: ``LoopbackServerError`` when no interpreter is found, when it lacks
     ///   `websockets`, or when the server exits before printing its ports.
-    public convenience init(python: URL? = nil) throws {
+    public convenience init(python: URL? = nil, certificates: TLSTestCertificates? = nil) throws {
         try self.init(
             python: python ?? Self.findPython(environment: ProcessInfo.processInfo.environment),
-            script: Self.script())
+            script: Self.script(), certificates: certificates)
     }
 
     /// Starts the server for the package whose root is `packageRoot`: with its
-    /// `.venv/bin/python` when there is one, otherwise as ``init(python:)`` finds one.
+    /// `.venv/bin/python` when there is one, otherwise as ``init(python:certificates:)`` finds one;
+    /// with `certificates`, its TLS listeners too.
     ///
-    /// - Throws: ``LoopbackServerError``, as ``init(python:)``.
-    public convenience init(packageRoot: URL) throws {
+    /// - Throws: ``LoopbackServerError``, as ``init(python:certificates:)``.
+    public convenience init(packageRoot: URL, certificates: TLSTestCertificates? = nil) throws {
         let venv = packageRoot.appendingPathComponent(".venv/bin/python")
         try self.init(
             python: FileManager.default.isExecutableFile(atPath: venv.path)
                 ? venv : Self.findPython(environment: ProcessInfo.processInfo.environment),
-            script: Self.script())
+            script: Self.script(), certificates: certificates)
     }
 
-    private init(python: URL, script: URL) throws {
+    private init(python: URL, script: URL, certificates: TLSTestCertificates?) throws {
         let process = Process()
         process.executableURL = python
-        process.arguments = [script.path]
+        process.arguments = [script.path] + (certificates.map { ["--tls-dir", $0.directory.path] } ?? [])
         let stdinPipe = Pipe()
         let stdoutPipe = Pipe()
         process.standardInput = stdinPipe
@@ -102,6 +137,19 @@ public final class LoopbackTestServer: Sendable {
         self.python = python
         self.process = process
         self.stdinPipe = stdinPipe
+        self.certificates = certificates
+    }
+
+    /// Makes the test certificates, then starts the server with its TLS listeners, on a thread
+    /// of its own (starting Python blocks; the cooperative pool must not wait for it).
+    public static func startWithTLS(packageRoot: URL) async throws -> LoopbackTestServer {
+        let certificates = try await TLSTestCertificates.shared()
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(
+                    with: Result { try LoopbackTestServer(packageRoot: packageRoot, certificates: certificates) })
+            }.start()
+        }
     }
 
     /// Stops the server and waits for it to exit.
@@ -158,6 +206,39 @@ public final class LoopbackTestServer: Sendable {
         }
         searched.append("python3 on PATH")
         throw LoopbackServerError.pythonNotFound(searched: searched)
+    }
+
+    /// A conformance target for `transport` against the same behaviours over wss://, with the
+    /// test CA trusted (needs the server started with certificates).
+    public func tlsTarget(
+        name: String, transport: any Transport, capabilities: ConformanceCapabilities = .all, connectCycles: Int = 1000
+    ) throws -> ConformanceTarget {
+        guard let tls = ports.tls, let certificates else {
+            throw ConformanceFailure("the loopback server was started without certificates")
+        }
+        return ConformanceTarget(
+            name: name, transport: transport, capabilities: capabilities,
+            refusedURL: URL(string: "wss://127.0.0.1:\(Self.refusedPort())/")!,
+            tls: TLSOptions(caFilePath: certificates.caFile), connectCycles: connectCycles, largestEcho: 4 << 20
+        ) { server, pathAndQuery in
+            switch server {
+            case .websockets: URL(string: "wss://127.0.0.1:\(tls.wss)\(pathAndQuery)")!
+            case .websocketsIPv6: URL(string: "wss://[::1]:\(tls.wss6)\(pathAndQuery)")!
+            case .raw: URL(string: "wss://localhost:\(tls.raw_tls)\(pathAndQuery)")!
+            }
+        }
+    }
+
+    /// The TLS suite's target for `transport` (needs the server started with certificates).
+    public func tlsSuiteTarget(
+        name: String, transport: any Transport, connectCycles: Int = 1000, verifiesIPv6Literals: Bool = true
+    ) throws -> TLSConformanceTarget {
+        guard let tls = ports.tls, let certificates else {
+            throw ConformanceFailure("the loopback server was started without certificates")
+        }
+        return TLSConformanceTarget(
+            name: name, transport: transport, ports: tls, certificates: certificates, connectCycles: connectCycles,
+            verifiesIPv6Literals: verifiesIPv6Literals)
     }
 
     /// A loopback port nothing listens on: bound to learn a free number, then released.

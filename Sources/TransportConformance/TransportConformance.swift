@@ -54,6 +54,14 @@ public struct ConformanceTarget: Sendable {
     public var url: @Sendable (_ server: ConformanceServer, _ pathAndQuery: String) -> URL
     /// A URL nothing listens on.
     public var refusedURL: URL
+    /// The TLS options of every request (for targets whose URLs are wss://).
+    public var tls: TLSOptions
+    /// How many cycles the connect/close scenario runs (1,000 unless the transport's
+    /// connections are too slow to open for the test budget; its test says why).
+    public var connectCycles: Int
+    /// The largest binary echo (16 MiB; the wss:// runs use less, so that the suites running
+    /// in parallel in one process do not hold several 16 MiB echoes at once).
+    public var largestEcho: Int
 
     /// A target; `url` maps a server and a path (with query) to the URL to connect to.
     public init(
@@ -61,12 +69,18 @@ public struct ConformanceTarget: Sendable {
         transport: any Transport,
         capabilities: ConformanceCapabilities,
         refusedURL: URL,
+        tls: TLSOptions = TLSOptions(),
+        connectCycles: Int = 1000,
+        largestEcho: Int = 16 << 20,
         url: @escaping @Sendable (_ server: ConformanceServer, _ pathAndQuery: String) -> URL
     ) {
         self.name = name
         self.transport = transport
         self.capabilities = capabilities
         self.refusedURL = refusedURL
+        self.tls = tls
+        self.connectCycles = connectCycles
+        self.largestEcho = largestEcho
         self.url = url
     }
 }

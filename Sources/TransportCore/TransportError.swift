@@ -5,7 +5,7 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
     public enum Code: Sendable, Hashable {
         /// The request itself is unusable (bad URL, invalid header, invalid limits).
         case invalidRequest
-        /// The URL scheme is not one this transport serves (e.g. `wss://` on TransportPOSIX).
+        /// The URL scheme is not one this transport serves (e.g. `http://`, or `wss://` on TransportPOSIX where OpenSSL is unavailable).
         case unsupportedScheme
         /// The host name did not resolve.
         case resolveFailed

@@ -14,6 +14,8 @@ struct IOLoop {
     private let core: ConnectionCore
     private let clock = ContinuousClock()
     private var socket: Int32 = -1
+    /// TLS between the socket and the WebSocket bytes, for wss:// (nil for ws://).
+    private var tls: TLSSocketLayer?
     private var decoder: WebSocketFrameDecoder
     private var decoderBroken = false
     private var machine: WebSocketConnectionStateMachine
@@ -79,30 +81,36 @@ struct IOLoop {
         }
         SystemCalls.setNoDelay(socket)
 
+        // The TLS handshake is part of connecting (WebSocketTimeouts.connect: "TCP (and TLS)"),
+        // as with LWSTransport; the upgrade's own timeout starts once TLS is up.
+        if target.usesTLS {
+            try startTLS(host: target.host, deadline: connectDeadline)
+        }
         let handshakeDeadline = clock.now.advanced(by: core.request.timeouts.handshake)
         let timeout = TransportError(
             .handshakeTimeout,
             "the server did not complete the WebSocket upgrade within \(core.request.timeouts.handshake)")
         let requestBytes = core.handshake.requestBytes
         var written = 0
-        while written < requestBytes.count {
-            _ = try wait(for: socket, events: Int16(POLLOUT), deadline: handshakeDeadline, timeout: timeout)
+        while written < requestBytes.count || tls?.hasPendingOutput == true {
             let outcome = requestBytes.withUnsafeBytes { bytes in
-                Result { () throws(SystemCallError) in
-                    try SystemCalls.sendBytes(socket, UnsafeRawBufferPointer(rebasing: bytes[written...]))
+                Result { () throws(StreamError) in
+                    written < bytes.count
+                        ? try send(UnsafeRawBufferPointer(rebasing: bytes[written...]))
+                        : (try tls?.flush(socket) == false ? .wouldBlock : .processed(0))
                 }
             }
-            let result = try io("send") { () throws(SystemCallError) in try outcome.get() }
-            if case .processed(let count) = result { written += count }
+            switch try opening({ () throws(StreamError) in try outcome.get() }) {
+            case .processed(let count): written += count
+            case .wouldBlock, .endOfFile:
+                _ = try wait(for: socket, events: Int16(POLLOUT), deadline: handshakeDeadline, timeout: timeout)
+            }
         }
         var parser = HTTPResponseParser()
         while true {
-            _ = try wait(for: socket, events: Int16(POLLIN), deadline: handshakeDeadline, timeout: timeout)
-            switch try io(
-                "recv", { () throws(SystemCallError) in try SystemCalls.receiveBytes(socket, into: readBuffer) })
-            {
+            switch try opening({ () throws(StreamError) in try receive(readBuffer) }) {
             case .wouldBlock:
-                continue
+                _ = try wait(for: socket, events: Int16(POLLIN), deadline: handshakeDeadline, timeout: timeout)
             case .endOfFile:
                 throw TransportError(.handshakeInvalid, "the server closed the connection during the WebSocket upgrade")
             case .processed(let count):
@@ -111,6 +119,76 @@ struct IOLoop {
                     return leftover
                 }
             }
+        }
+    }
+
+    /// Runs the TLS handshake over the connected socket, within the connect deadline.
+    private mutating func startTLS(host: String, deadline: ContinuousClock.Instant) throws(TransportError) {
+        #if canImport(COpenSSL)
+            let layer: TLSSocketLayer
+            do {
+                layer = try TLSSocketLayer(options: core.request.tls, serverName: host)
+            } catch {
+                throw TransportError(.tls, error.reason)
+            }
+            tls = layer
+            let timeout = TransportError(
+                .connectTimeout,
+                "the TLS handshake with \(host) did not finish within the connect timeout (\(core.request.timeouts.connect))"
+            )
+            while true {
+                let (status, flushed) = try opening { () throws(StreamError) in try layer.handshakeStep(socket) }
+                if !flushed {
+                    _ = try wait(for: socket, events: Int16(POLLOUT), deadline: deadline, timeout: timeout)
+                    continue
+                }
+                switch status {
+                case .complete:
+                    return
+                case .wantsWrite:
+                    continue
+                case .wantsRead:
+                    switch try opening({ () throws(StreamError) in try layer.fill(socket) }) {
+                    case .wouldBlock:
+                        _ = try wait(for: socket, events: Int16(POLLIN), deadline: deadline, timeout: timeout)
+                    case .endOfFile:
+                        throw TransportError(.tls, "the server closed the connection during the TLS handshake")
+                    case .processed:
+                        continue
+                    }
+                }
+            }
+        #else
+            throw TransportError(.unsupportedScheme, "wss:// needs OpenSSL, which this platform does not have")
+        #endif
+    }
+
+    /// Plaintext from the socket (through TLS for wss://).
+    private func receive(_ buffer: UnsafeMutableRawBufferPointer) throws(StreamError) -> SystemCalls.IOResult {
+        if let tls { return try tls.receive(socket, into: buffer) }
+        do {
+            return try SystemCalls.receiveBytes(socket, into: buffer)
+        } catch {
+            throw .system(error)
+        }
+    }
+
+    /// Plaintext to the socket (through TLS for wss://); `.processed` counts plaintext bytes.
+    private func send(_ bytes: UnsafeRawBufferPointer) throws(StreamError) -> SystemCalls.IOResult {
+        if let tls { return try tls.send(socket, bytes) }
+        do {
+            return try SystemCalls.sendBytes(socket, bytes)
+        } catch {
+            throw .system(error)
+        }
+    }
+
+    /// Runs a stream call of the opening phase: socket failures lose the connection, TLS ones are `.tls`.
+    private func opening<T>(_ body: () throws(StreamError) -> T) throws(TransportError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw error.transportError
         }
     }
 
@@ -213,14 +291,16 @@ struct IOLoop {
 
             var socketEvents: Int16 = 0
             if processing { socketEvents |= Int16(POLLIN) }
-            if writeHead < writeQueue.count { socketEvents |= Int16(POLLOUT) }
+            if writeHead < writeQueue.count || tls?.hasPendingOutput == true { socketEvents |= Int16(POLLOUT) }
+            // Plaintext TLS already holds needs no poll for input: look at once.
+            let bufferedInput = processing && tls?.hasBufferedInput == true
             var fds = [
                 // A paused reader with nothing to write leaves the socket out, so a hang-up does not spin.
                 pollfd(fd: socketEvents == 0 ? -1 : socket, events: socketEvents, revents: 0),
                 pollfd(fd: core.wakeup.readDescriptor, events: Int16(POLLIN), revents: 0),
             ]
             let now = clock.now
-            let timeout = closeDeadline.map { Self.milliseconds(until: $0, from: now) } ?? -1
+            let timeout = bufferedInput ? 0 : closeDeadline.map { Self.milliseconds(until: $0, from: now) } ?? -1
             do {
                 _ = try SystemCalls.pollDescriptors(&fds, timeoutMilliseconds: timeout)
             } catch {
@@ -229,8 +309,20 @@ struct IOLoop {
             }
             if fds[1].revents != 0 { core.wakeup.drain() }
             let revents = fds[0].revents
-            if revents & Int16(POLLOUT | POLLERR | POLLHUP) != 0, writeHead < writeQueue.count { flushWrites() }
-            if revents & Int16(POLLIN | POLLERR | POLLHUP) != 0, !socketDone, socketEvents & Int16(POLLIN) != 0 {
+            if revents & Int16(POLLOUT | POLLERR | POLLHUP) != 0 {
+                if writeHead < writeQueue.count {
+                    flushWrites()
+                } else if let tls, tls.hasPendingOutput {
+                    do {
+                        _ = try tls.flush(socket)
+                    } catch {
+                        perform(machine.ioFailed("\(error)"))
+                    }
+                }
+            }
+            if revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 || bufferedInput, !socketDone,
+                socketEvents & Int16(POLLIN) != 0
+            {
                 readAvailable(readBuffer)
             }
             if let deadline = closeDeadline, clock.now >= deadline, !socketDone {
@@ -287,7 +379,7 @@ struct IOLoop {
         for _ in 0..<8 {
             let result: SystemCalls.IOResult
             do {
-                result = try SystemCalls.receiveBytes(socket, into: readBuffer)
+                result = try receive(readBuffer)
             } catch {
                 perform(machine.ioFailed("\(error)"))
                 return
@@ -315,8 +407,8 @@ struct IOLoop {
             let entry = writeQueue[writeHead]
             let result: SystemCalls.IOResult
             do {
-                result = try entry.bytes.withUnsafeBytes { bytes throws(SystemCallError) in
-                    try SystemCalls.sendBytes(socket, UnsafeRawBufferPointer(rebasing: bytes[writeOffset...]))
+                result = try entry.bytes.withUnsafeBytes { bytes throws(StreamError) in
+                    try send(UnsafeRawBufferPointer(rebasing: bytes[writeOffset...]))
                 }
             } catch {
                 perform(machine.ioFailed("\(error)"))
@@ -410,7 +502,11 @@ struct IOLoop {
 
     /// Closes every descriptor and reports the exit; the thread ends right after.
     private func exit() {
-        if socket >= 0 { SystemCalls.closeDescriptor(socket) }
+        if socket >= 0 {
+            // Best effort, never waiting: the TLS close_notify, then the socket.
+            if socketDone, let tls { tls.closeNotify(socket) }
+            SystemCalls.closeDescriptor(socket)
+        }
         stopSending()
         let waiter = core.shared.withLock { shared -> CheckedContinuation<Void, Never>? in
             shared.exited = true

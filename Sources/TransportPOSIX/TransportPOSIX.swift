@@ -1,5 +1,5 @@
-// TransportPOSIX: a WebSocket client (RFC 6455) in pure Swift over POSIX sockets, with no C
-// library beyond libc. ws:// only; wss:// belongs to TransportLWS.
+// TransportPOSIX: a WebSocket client (RFC 6455) in pure Swift over POSIX sockets. ws://, and
+// wss:// through TLSEngine (the system's OpenSSL driven through memory; Linux).
 //
 // Layers, each in its own file, each testable alone:
 // - SystemCalls, Wakeup, Resolver: libc calls with errno turned into Swift errors.
@@ -7,6 +7,8 @@
 //   WebSocketProtocol module, which TransportLWS's raw framing shares.
 // - ConnectionCore + IOLoop: one I/O thread per connection running a poll loop, woken through a
 //   pipe; other threads only touch the state behind ConnectionCore's lock.
+// - TLSSocketLayer: for wss://, moves ciphertext between the socket and a TLSEngine; the
+//   loop reads and writes plaintext through it. Verification is OpenSSL's (see TLSEngine).
 // Rules: nothing read from the network can crash the process; every failure is a
 // TransportError; leaving withConnection joins the I/O thread and closes every descriptor.
 import TransportCore
@@ -15,7 +17,9 @@ import WebSocketProtocol
 /// A `Transport` over POSIX sockets: a complete RFC 6455 client written in Swift.
 ///
 /// Each connection runs on its own I/O thread (a `poll` loop), which `withConnection` joins
-/// before returning. `wss://` is not supported: use `LWSTransport` from TransportLWS.
+/// before returning. `wss://` runs TLS through the system's OpenSSL (TLS 1.2 at least, the
+/// certificate and host name verified against the system trust store or `request.tls`'s CA);
+/// where OpenSSL is not available (Apple platforms) `wss://` throws `.unsupportedScheme`.
 ///
 /// ```swift
 /// let transport = POSIXTransport()
@@ -32,14 +36,21 @@ public struct POSIXTransport: Transport {
     /// (return or throw) it closes with 1000 if still open, waits for the closing handshake (at
     /// most the close timeout), joins the I/O thread and closes every descriptor.
     ///
-    /// - Throws: `TransportError` (`unsupportedScheme` for `wss://`, `resolveFailed`,
-    ///   `connectFailed`, `connectTimeout`, `handshakeTimeout`, `handshakeRejected(status:)`,
+    /// - Throws: `TransportError` (`unsupportedScheme` for `wss://` without OpenSSL,
+    ///   `resolveFailed`, `connectFailed`, `connectTimeout`, `tls` with OpenSSL's reason,
+    ///   `handshakeTimeout` (TLS handshake and upgrade), `handshakeRejected(status:)`,
     ///   `handshakeInvalid`, `cancelled`), or what `body` throws.
     public func withConnection<Result: Sendable>(
         to request: WebSocketRequest,
         _ body: (any WebSocketConnection) async throws -> Result
     ) async throws -> Result {
         let target = try HTTPUpgradeHandshake.Target(url: request.url)
+        if target.usesTLS && !TLSSocketLayer.isAvailable {
+            throw TransportError(
+                .unsupportedScheme,
+                "POSIXTransport has no TLS on this platform (no OpenSSL) and cannot open \(request.url.absoluteString): use LWSTransport or ws://"
+            )
+        }
         try Self.validate(request.limits)
         let handshake = try HTTPUpgradeHandshake(
             target: target, subprotocols: request.subprotocols, headers: request.headers)

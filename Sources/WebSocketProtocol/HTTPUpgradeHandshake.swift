@@ -5,41 +5,40 @@ import TransportCore
 /// The HTTP/1.1 upgrade handshake of RFC 6455 section 4, without I/O: it builds the request
 /// bytes and checks the server's answer. Every failure is a `TransportError`.
 package struct HTTPUpgradeHandshake: Sendable {
-    /// The request target split out of a `ws://` URL.
+    /// The request target split out of a `ws://` or `wss://` URL.
     package struct Target: Sendable, Hashable {
         /// The host as given to the resolver (IPv6 literals without brackets).
         package var host: String
-        /// The TCP port (80 when the URL names none).
+        /// The TCP port (80 for `ws://`, 443 for `wss://`, when the URL names none).
         package var port: Int
         /// Path and query, e.g. `/socket/websocket?vsn=2.0.0`.
         package var requestTarget: String
+        /// Whether the URL is `wss://` (TLS under the WebSocket).
+        package var usesTLS = false
 
-        /// The `Host` header value: brackets around IPv6 literals, port when not 80.
+        /// The `Host` header value: brackets around IPv6 literals, port when not the scheme's default.
         package var hostHeader: String {
             let bracketed = host.contains(":") ? "[\(host)]" : host
-            return port == 80 ? bracketed : "\(bracketed):\(port)"
+            return port == (usesTLS ? 443 : 80) ? bracketed : "\(bracketed):\(port)"
         }
 
-        /// Reads a `ws://` URL. `wss://` points to TransportLWS; other schemes are invalid.
+        /// Reads a `ws://` or `wss://` URL; other schemes are invalid.
         package init(url: URL) throws(TransportError) {
             guard let scheme = url.scheme?.lowercased() else {
                 throw TransportError(.invalidRequest, "the URL \(url.absoluteString) has no scheme")
             }
             switch scheme {
             case "ws": break
-            case "wss":
-                throw TransportError(
-                    .unsupportedScheme,
-                    "TransportPOSIX has no TLS and cannot open \(url.absoluteString): use TransportLWS (LWSTransport) for wss://"
-                )
+            case "wss": usesTLS = true
             default:
-                throw TransportError(.unsupportedScheme, "scheme \(scheme):// is not a WebSocket scheme (use ws://)")
+                throw TransportError(
+                    .unsupportedScheme, "scheme \(scheme):// is not a WebSocket scheme (use ws:// or wss://)")
             }
             guard let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
                 var host = components.host, !host.isEmpty
             else { throw TransportError(.invalidRequest, "the URL \(url.absoluteString) has no host") }
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            let port = components.port ?? 80
+            let port = components.port ?? (usesTLS ? 443 : 80)
             guard (1...65535).contains(port) else {
                 throw TransportError(.invalidRequest, "port \(port) is out of range")
             }

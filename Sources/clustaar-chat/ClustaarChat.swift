@@ -57,7 +57,8 @@ struct ClustaarChat: AsyncParsableCommand {
     @Option(help: "The bot's access token, sent with every message.")
     var botToken = "sandbox-bot-token"
 
-    @Option(help: "The WebSocket implementation: lws (libwebsockets, wss) or posix (pure Swift, ws only).")
+    @Option(
+        help: "The WebSocket implementation: lws (libwebsockets) or posix (pure Swift; wss through OpenSSL on Linux).")
     var transport: TransportName = .lws
 
     @Option(help: "The wire format.")

@@ -10,7 +10,8 @@ import TransportLWS
 
     /// Each cycle starts a service thread, creates a context, connects, echoes once, closes,
     /// joins the thread and destroys the context. Other tests of the process run in parallel
-    /// and open their own descriptors and threads, hence the small allowance: a leak of one
+    /// and open their own descriptors and threads (the TLS suite holds 24 connections open at
+    /// once, each with its service thread and socket), hence the allowance: a leak of one
     /// descriptor or thread per cycle would show as 1,000.
     @Test(arguments: LWSTransport.Framing.allCases)
     func thousandConnectCloseCyclesLeakNoDescriptorsOrThreads(framing: LWSTransport.Framing) async throws {
@@ -30,7 +31,7 @@ import TransportLWS
         for index in 0..<1_000 { try await cycle(index) }
         let descriptorsAfter = try Self.count("/proc/self/fd")
         let threadsAfter = try Self.count("/proc/self/task")
-        #expect(descriptorsAfter - descriptorsBefore < 20, "descriptors \(descriptorsBefore) -> \(descriptorsAfter)")
-        #expect(threadsAfter - threadsBefore < 8, "threads \(threadsBefore) -> \(threadsAfter)")
+        #expect(descriptorsAfter - descriptorsBefore < 64, "descriptors \(descriptorsBefore) -> \(descriptorsAfter)")
+        #expect(threadsAfter - threadsBefore < 64, "threads \(threadsBefore) -> \(threadsAfter)")
     }
 }

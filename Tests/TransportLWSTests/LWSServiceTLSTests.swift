@@ -1,6 +1,7 @@
 import ClustaarSDK
 import Foundation
 import Testing
+import TransportConformance
 import TransportCore
 import TransportLWS
 
@@ -28,7 +29,7 @@ import TransportLWS
     }
 
     @Test func theSameServerWithItsCAConnects() async throws {
-        let certificates = try await TestCertificates.shared()
+        let certificates = try await TLSTestCertificates.shared()
         let server = try await TLSServers.server(for: "valid")
         var configuration = ClustaarWebChatService.Configuration()
         configuration.tls = TLSOptions(caFilePath: certificates.caFile)
@@ -43,7 +44,7 @@ import TransportLWS
     }
 }
 
-/// `clustaar-chat --ca / --insecure` against the TLS test servers. The servers refuse the upgrade
+/// `clustaar-chat --ca / --insecure` against the TLS test servers, over both transports. The servers refuse the upgrade
 /// (`/reject/403`) once TLS is through, so the error tells how far the chat got: a certificate
 /// error means TLS failed, a 403 means the certificate was accepted.
 @Suite struct ChatTLSOptionTests {
@@ -76,30 +77,37 @@ import TransportLWS
             .absoluteString
     }
 
-    @Test func anUntrustedCertificateExitsWithTheReasonAndNeverReconnects() async throws {
+    // Both transports: the verification failure is permanent on each (LWS words it "certificate
+    // verification failed: ...", POSIX "certificate verify failed: ..."; both end with OpenSSL's reason).
+    @Test(arguments: ["lws", "posix"])
+    func anUntrustedCertificateExitsWithTheReasonAndNeverReconnects(transport: String) async throws {
         let (status, output) = try await Self.chat(
-            ["--url", try await Self.refusingURL("valid"), "--transport", "lws", "--json"])
+            ["--url", try await Self.refusingURL("valid"), "--transport", transport, "--json"])
         #expect(status == 1)
         #expect(output.contains(#""event":"error""#))
-        #expect(output.contains("certificate verification failed: unable to get local issuer certificate"))
+        #expect(output.contains("certificate verif"))
+        #expect(output.contains("unable to get local issuer certificate"))
         #expect(!output.contains("reconnecting"))
     }
 
-    @Test func caTrustsThePrivateCA() async throws {
-        let certificates = try await TestCertificates.shared()
+    @Test(arguments: ["lws", "posix"])
+    func caTrustsThePrivateCA(transport: String) async throws {
+        let certificates = try await TLSTestCertificates.shared()
+        let url = try await Self.refusingURL("valid")
         let (status, output) = try await Self.chat(
-            ["--url", try await Self.refusingURL("valid"), "--transport", "lws", "--json", "--ca", certificates.caFile])
+            ["--url", url, "--transport", transport, "--json", "--ca", certificates.caFile])
         #expect(status == 1)
         #expect(output.contains("403"))
-        #expect(!output.contains("certificate verification failed"))
+        #expect(!output.contains("certificate verif"))
     }
 
-    @Test func insecureAcceptsASelfSignedCertificate() async throws {
+    @Test(arguments: ["lws", "posix"])
+    func insecureAcceptsASelfSignedCertificate(transport: String) async throws {
         let (status, output) = try await Self.chat(
-            ["--url", try await Self.refusingURL("selfsigned"), "--transport", "lws", "--json", "--insecure"])
+            ["--url", try await Self.refusingURL("selfsigned"), "--transport", transport, "--json", "--insecure"])
         #expect(status == 1)
         #expect(output.contains("403"))
-        #expect(!output.contains("certificate verification failed"))
+        #expect(!output.contains("certificate verif"))
     }
 
     @Test func anUnreadableCAFileIsAUsageError() async throws {

@@ -4,15 +4,15 @@ import TransportConformance
 import TransportCore
 import TransportPOSIX
 
-/// The Python loopback server, started once for this test process. It exits by itself when the
-/// process ends (its stdin closes).
+/// The Python loopback server (with its TLS listeners), started once for this test process. It
+/// exits by itself when the process ends (its stdin closes).
 enum LoopbackServer {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let shared = Result { try LoopbackTestServer(packageRoot: packageRoot) }
+    static let shared = Task { try await LoopbackTestServer.startWithTLS(packageRoot: packageRoot) }
 
-    static func target() throws -> ConformanceTarget {
-        try shared.get().target(name: "POSIXTransport", transport: POSIXTransport())
+    static func target() async throws -> ConformanceTarget {
+        try await shared.value.target(name: "POSIXTransport", transport: POSIXTransport())
     }
 }
 
@@ -23,4 +23,27 @@ enum LoopbackServer {
 )
 func posixTransportConforms(_ scenario: ConformanceScenario) async throws {
     try await scenario.run(on: LoopbackServer.target())
+}
+
+@Test(
+    "POSIXTransport passes the transport conformance suite over wss://",
+    .timeLimit(.minutes(2)),
+    arguments: TransportConformance.scenarios(for: .all)
+)
+func posixTransportConformsOverTLS(_ scenario: ConformanceScenario) async throws {
+    // 100 connect/close cycles here: the TLS suite runs the 1,000 wss:// cycles (with thread and
+    // memory checks too).
+    try await scenario.run(
+        on: LoopbackServer.shared.value.tlsTarget(
+            name: "POSIXTransport", transport: POSIXTransport(), connectCycles: 100))
+}
+
+@Test(
+    "POSIXTransport passes the TLS suite",
+    .timeLimit(.minutes(2)),
+    arguments: TransportConformance.tlsScenarios
+)
+func posixTransportPassesTheTLSSuite(_ scenario: TLSConformanceScenario) async throws {
+    try await scenario.run(
+        on: LoopbackServer.shared.value.tlsSuiteTarget(name: "POSIXTransport", transport: POSIXTransport()))
 }

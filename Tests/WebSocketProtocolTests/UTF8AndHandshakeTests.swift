@@ -86,14 +86,17 @@ import TransportCore
         #expect(plain.hostHeader == "localhost")
     }
 
-    @Test func wssPointsToTransportLWS() {
-        do {
-            _ = try HTTPUpgradeHandshake.Target(url: URL(string: "wss://example.com/")!)
-            Issue.record("wss:// was accepted")
-        } catch {
-            #expect(error.code == .unsupportedScheme)
-            #expect(error.reason.contains("TransportLWS"))
-        }
+    @Test func wssDefaultsToPort443AndLeavesItOutOfTheHostHeader() throws {
+        let secure = try HTTPUpgradeHandshake.Target(url: URL(string: "wss://example.com/socket?vsn=2")!)
+        #expect(secure.usesTLS)
+        #expect(secure.port == 443)
+        #expect(secure.hostHeader == "example.com")
+        #expect(secure.requestTarget == "/socket?vsn=2")
+        let other = try HTTPUpgradeHandshake.Target(url: URL(string: "wss://[::1]:8443/")!)
+        #expect(other.host == "::1")
+        #expect(other.hostHeader == "[::1]:8443")
+        #expect(
+            try HTTPUpgradeHandshake.Target(url: URL(string: "ws://example.com:443/")!).hostHeader == "example.com:443")
     }
 
     @Test(arguments: [

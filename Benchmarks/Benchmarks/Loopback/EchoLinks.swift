@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Synchronization
 import TransportCore
@@ -40,11 +41,15 @@ final class TransportEchoLink: EchoLink {
     }
 
     /// Runs `body` with a link over a new connection of `transport` to the echo server.
+    /// With `tls`, over wss:// with those options.
     static func with<Result: Sendable>(
-        _ transport: some Transport, port: Int, _ body: (TransportEchoLink) async throws -> Result
+        _ transport: some Transport, port: Int, tls: TLSOptions? = nil, _ body: (TransportEchoLink) async throws -> Result
     ) async throws -> Result {
-        guard let url = URL(string: "ws://127.0.0.1:\(port)/") else { throw EchoFailure(description: "bad URL") }
-        return try await transport.withConnection(to: WebSocketRequest(url: url)) { connection in
+        guard let url = URL(string: "\(tls == nil ? "ws" : "wss")://127.0.0.1:\(port)/") else {
+            throw EchoFailure(description: "bad URL")
+        }
+        let request = WebSocketRequest(url: url, tls: tls ?? TLSOptions())
+        return try await transport.withConnection(to: request) { connection in
             try await body(TransportEchoLink(connection))
         }
     }
@@ -76,8 +81,11 @@ final class NIOEchoLink: EchoLink {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// Opens a connection, completes the upgrade, runs `body`, then closes the connection.
-    static func with<Result: Sendable>(port: Int, _ body: (NIOEchoLink) async throws -> Result) async throws -> Result {
-        let link = try await connect(port: port)
+    /// With `tls`, over TLS (SNI and verification for "localhost").
+    static func with<Result: Sendable>(
+        port: Int, tls: NIOSSLContext? = nil, _ body: (NIOEchoLink) async throws -> Result
+    ) async throws -> Result {
+        let link = try await connect(port: port, tls: tls)
         do {
             let result = try await body(link)
             try? await link.channel.close()
@@ -88,7 +96,7 @@ final class NIOEchoLink: EchoLink {
         }
     }
 
-    static func connect(port: Int) async throws -> NIOEchoLink {
+    static func connect(port: Int, tls: NIOSSLContext? = nil) async throws -> NIOEchoLink {
         let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         let upgraded = group.next().makePromise(of: Void.self)
         let bootstrap = ClientBootstrap(group: group)
@@ -106,6 +114,9 @@ final class NIOEchoLink: EchoLink {
                 )
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        try pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: "localhost"))
+                    }
                     try pipeline.addHTTPClientHandlers(
                         withClientUpgrade: (
                             upgraders: [upgrader],

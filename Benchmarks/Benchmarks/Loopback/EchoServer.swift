@@ -2,6 +2,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Synchronization
 
@@ -14,18 +15,34 @@ final class EchoServer: Sendable {
     private let listener: any Channel
 
     private static let shared = Mutex<EchoServer?>(nil)
+    private static let sharedTLS = Mutex<EchoServer?>(nil)
 
-    /// The process's echo server, started on first use.
-    static func running() throws -> EchoServer {
-        try shared.withLock { server in
+    /// The process's TLS echo server (swift-nio-ssl, the test CA's "localhost" certificate),
+    /// started on first use.
+    static func runningTLS() throws -> EchoServer {
+        try sharedTLS.withLock { server in
             if let server { return server }
-            let started = try EchoServer()
+            let certificates = try BenchCertificates.shared()
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.serverCertificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: certificates.serverKey, format: .pem)))
+            let started = try EchoServer(tls: try NIOSSLContext(configuration: configuration))
             server = started
             return started
         }
     }
 
-    private init() throws {
+    /// The process's echo server, started on first use.
+    static func running() throws -> EchoServer {
+        try shared.withLock { server in
+            if let server { return server }
+            let started = try EchoServer(tls: nil)
+            server = started
+            return started
+        }
+    }
+
+    private init(tls: NIOSSLContext?) throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
@@ -43,6 +60,7 @@ final class EchoServer: Sendable {
                     }
                 )
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
                 }

@@ -58,13 +58,25 @@ func onThread<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) a
     }
 }
 
+/// Opens one connection and runs `whileOpen` while it is open.
+typealias IdleOpener = @Sendable (_ whileOpen: @escaping @Sendable () async -> Void) async throws -> Void
+
 /// Opens `count` connections of `client` and keeps them all open while the status is read;
 /// returns the status before and with them open.
 func statusWithIdleConnections(
     _ client: EchoClientKind, count: Int, port: Int
 ) async throws -> (before: ProcessStatus, open: ProcessStatus) {
+    try await statusWithIdleConnections(count: count) { whileOpen in
+        try await client.withLink(port: port) { _ in await whileOpen() }
+    }
+}
+
+/// Opens `count` connections with `open` and keeps them all open while the status is read.
+func statusWithIdleConnections(
+    count: Int, open: @escaping IdleOpener
+) async throws -> (before: ProcessStatus, open: ProcessStatus) {
     // One connection first, so lazy one-time set-up (event loops, libraries) is not counted.
-    try await client.withLink(port: port) { _ in }
+    try await open {}
     let before = try ProcessStatus.current()
     let gate = Gate()
     let (opened, openedSink) = AsyncStream<Result<Void, any Error>>.makeStream()
@@ -72,7 +84,7 @@ func statusWithIdleConnections(
         for _ in 0..<count {
             group.addTask {
                 do {
-                    try await client.withLink(port: port) { _ in
+                    try await open {
                         openedSink.yield(.success(()))
                         await gate.wait()
                     }

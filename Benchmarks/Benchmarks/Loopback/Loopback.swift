@@ -1,6 +1,7 @@
 // Suite 4 of the benchmarks (issue 8): loopback end to end. TransportPOSIX, TransportLWS and a
 // swift-nio NIOWebSocket client against the same in-process swift-nio echo server; memory and
 // threads per idle connection; memory and routing cost of 10,000 joined channels on one socket.
+// The same rows over TLS (issue 13) are in TLSRows.swift.
 //
 // Rules of this file:
 // - Every client does the same work: binary messages of the same payload, one connection each,
@@ -68,6 +69,7 @@ func loopbackConfiguration(_ metrics: [BenchmarkMetric], iterations: Int = 5) ->
 
 let benchmarks: @Sendable () -> Void = {
     runProfileDriverIfAsked()
+    runTLSReportIfAsked()
     for size in echoPayloadSizes {
         let payload = echoPayload(size)
         let roundTrips = size < 1024 ? 5000 : 2000
@@ -105,6 +107,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     registerIdleConnectionBenchmarks()
+    registerTLSBenchmarks()
     registerChannelBenchmarks()
 }
 

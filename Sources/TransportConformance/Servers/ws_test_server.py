@@ -16,11 +16,23 @@ outlives the test process).
 - "raw" also plays a hostile Phoenix server for the SDK at /hostile/<case>/websocket?id=
   (see `hostile_session`): it answers joins, heartbeats and pushes like Phoenix (JSON v2), and
   on the first connection of an id, right after the join reply, sends what <case> names.
+- With `--tls-dir DIR` (the certificates of TLSTestCertificates: valid, wronghost, expired,
+  selfsigned), TLS listeners too: "wss"/"wss6"/"raw_tls" are the three servers above behind
+  TLS with the valid certificate ("raw_tls_close" a second "raw_tls"); "wss_<name>" (and
+  "wss_<name>_other") an echo server with certificate <name>;
+  "tls_bytewise"/"tls_random" relay to "wss" and write its TLS byte stream to the client one
+  byte per write / in random chunk sizes; "tls_reset" relays to "wss" and resets TCP in the
+  middle of the first TLS record of 4 KiB or more the server sends; "plain_http" answers any
+  bytes with a plain HTTP 400; "silent" accepts and never writes.
 """
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
+import random
+import socket
+import ssl
 import struct
 import sys
 import threading
@@ -346,6 +358,112 @@ async def raw_handler(reader, writer):
         writer.close()
 
 
+# ---- TLS faults ---------------------------------------------------------------------------
+
+def tls_context(directory: str, name: str) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(f"{directory}/{name}.pem", f"{directory}/{name}.key")
+    return context
+
+
+async def pipe(reader, writer):
+    try:
+        while data := await reader.read(1 << 16):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+async def relay(client_reader, client_writer, upstream_port: int, mode: str):
+    """Relays a client to the wss server; how it writes the server's bytes depends on `mode`."""
+    client_writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    client_writer.transport.set_write_buffer_limits(0)
+    try:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
+    except OSError:
+        client_writer.close()
+        return
+    upward = asyncio.ensure_future(pipe(client_reader, upstream_writer))
+    chunks = random.Random(13)
+    try:
+        if mode == "reset":
+            while True:
+                header = await upstream_reader.readexactly(5)
+                length = struct.unpack("!H", header[3:5])[0]
+                body = await upstream_reader.readexactly(length)
+                if header[0] == 23 and length >= 4096:
+                    client_writer.write(header + body[: length // 2])
+                    await client_writer.drain()
+                    client_writer.get_extra_info("socket").setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    client_writer.transport.abort()  # linger 0: an RST, mid-record
+                    return
+                client_writer.write(header + body)
+                await client_writer.drain()
+        while data := await upstream_reader.read(1 << 16):
+            offset = 0
+            while offset < len(data):
+                size = 1 if mode == "bytewise" else chunks.randint(1, 2000)
+                client_writer.write(data[offset: offset + size])
+                await client_writer.drain()
+                offset += size
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        upward.cancel()
+        upstream_writer.close()
+        client_writer.close()
+
+
+async def plain_http(reader, writer):
+    try:
+        await reader.read(1)  # the ClientHello's first bytes
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+async def silent(reader, writer):
+    try:
+        await reader.read()  # until the client gives up
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+async def start_tls_servers(directory: str, options: dict, stack) -> dict:
+    valid = tls_context(directory, "valid")
+    ports = {}
+    wss = await stack.enter_async_context(serve(websockets_handler, "127.0.0.1", 0, ssl=valid, **options))
+    ports["wss"] = wss.sockets[0].getsockname()[1]
+    wss6 = await stack.enter_async_context(serve(websockets_handler, "::1", 0, ssl=valid, **options))
+    ports["wss6"] = wss6.sockets[0].getsockname()[1]
+    raw_tls = await asyncio.start_server(raw_handler, "127.0.0.1", 0, limit=1 << 16, ssl=valid)
+    ports["raw_tls"] = raw_tls.sockets[0].getsockname()[1]
+    raw_tls_close = await asyncio.start_server(raw_handler, "127.0.0.1", 0, limit=1 << 16, ssl=valid)
+    ports["raw_tls_close"] = raw_tls_close.sockets[0].getsockname()[1]
+    # Two listeners per certificate: a test that checks its own sockets are gone uses the first alone.
+    for name in ["wronghost", "expired", "selfsigned", "valid"]:
+        for suffix in ["", "_other"]:
+            server = await stack.enter_async_context(
+                serve(websockets_handler, "127.0.0.1", 0, ssl=tls_context(directory, name), **options))
+            ports[f"wss_{name}{suffix}"] = server.sockets[0].getsockname()[1]
+    for mode in ["bytewise", "random", "reset"]:
+        server = await asyncio.start_server(
+            lambda r, w, mode=mode: relay(r, w, ports["wss"], mode), "127.0.0.1", 0)
+        ports[f"tls_{mode}"] = server.sockets[0].getsockname()[1]
+    ports["plain_http"] = (await asyncio.start_server(plain_http, "127.0.0.1", 0)).sockets[0].getsockname()[1]
+    ports["silent"] = (await asyncio.start_server(silent, "127.0.0.1", 0)).sockets[0].getsockname()[1]
+    return ports
+
+
 async def main():
     stop = asyncio.get_running_loop().create_future()
 
@@ -362,15 +480,17 @@ async def main():
         compression=None,
         ping_interval=None,
     )
-    async with serve(websockets_handler, "127.0.0.1", 0, **options) as ws4, serve(
-        websockets_handler, "::1", 0, **options
-    ) as ws6:
+    async with contextlib.AsyncExitStack() as stack:
+        ws4 = await stack.enter_async_context(serve(websockets_handler, "127.0.0.1", 0, **options))
+        ws6 = await stack.enter_async_context(serve(websockets_handler, "::1", 0, **options))
         raw = await asyncio.start_server(raw_handler, "127.0.0.1", 0, limit=1 << 16)
         ports = {
             "ws": ws4.sockets[0].getsockname()[1],
             "ws6": ws6.sockets[0].getsockname()[1],
             "raw": raw.sockets[0].getsockname()[1],
         }
+        if "--tls-dir" in sys.argv:
+            ports["tls"] = await start_tls_servers(sys.argv[sys.argv.index("--tls-dir") + 1], options, stack)
         print(json.dumps(ports), flush=True)
         await stop
         raw.close()

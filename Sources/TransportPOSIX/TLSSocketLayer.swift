@@ -1,0 +1,205 @@
+import TLSEngine
+import TransportCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A failure of the byte stream under the WebSocket: the socket's, or TLS'.
+enum StreamError: Error, CustomStringConvertible {
+    case system(SystemCallError)
+    case tls(TLSError)
+
+    var description: String {
+        switch self {
+        case .system(let error): "\(error)"
+        case .tls(let error): "TLS: \(error.reason)"
+        }
+    }
+
+    /// The error for the open phase: a socket failure lost the connection, a TLS one is `.tls`
+    /// (permanent when the certificate failed verification: reconnecting cannot help).
+    var transportError: TransportError {
+        switch self {
+        case .system(let error): TransportError(.connectionLost, "\(error)")
+        case .tls(let error): TransportError(.tls, error.reason, isPermanent: error.isCertificateVerificationFailure)
+        }
+    }
+}
+
+#if canImport(COpenSSL)
+    /// TLS between the socket and the WebSocket bytes (wss://): moves ciphertext between the
+    /// non-blocking socket and the `TLSEngine`. Used on the connection's I/O thread only.
+    final class TLSSocketLayer {
+        static var isAvailable: Bool { true }
+
+        let engine: TLSEngine
+        /// Ciphertext read from the socket, on its way into the engine.
+        private let inbound: UnsafeMutableRawBufferPointer
+        /// Ciphertext taken from the engine and not yet fully sent: `outbound[outStart..<outEnd]`.
+        private let outbound: UnsafeMutableRawBufferPointer
+        private var outStart = 0
+        private var outEnd = 0
+        private var socketEnded = false
+
+        private static let bufferSize = 64 << 10
+
+        init(options: TLSOptions, serverName: String) throws(TLSError) {
+            engine = try TLSEngine(context: try TLSContextCache.context(for: options), serverName: serverName)
+            inbound = .allocate(byteCount: Self.bufferSize, alignment: 16)
+            outbound = .allocate(byteCount: Self.bufferSize, alignment: 16)
+        }
+
+        deinit {
+            inbound.deallocate()
+            outbound.deallocate()
+        }
+
+        /// Ciphertext waits to be sent.
+        var hasPendingOutput: Bool { outStart < outEnd || engine.pendingCiphertextCount > 0 }
+
+        /// The engine holds input a read could turn into plaintext without the socket.
+        var hasBufferedInput: Bool { !socketEnded && engine.hasBufferedInput }
+
+        /// Sends pending ciphertext; false when the socket would block before all of it went out.
+        func flush(_ socket: Int32) throws(StreamError) -> Bool {
+            while true {
+                if outStart == outEnd {
+                    outStart = 0
+                    outEnd = engine.takeCiphertext(into: outbound)
+                    if outEnd == 0 { return true }
+                }
+                let result: SystemCalls.IOResult
+                do {
+                    result = try SystemCalls.sendBytes(
+                        socket, UnsafeRawBufferPointer(rebasing: outbound[outStart..<outEnd]))
+                } catch {
+                    throw .system(error)
+                }
+                guard case .processed(let count) = result else { return false }
+                outStart += count
+            }
+        }
+
+        /// One read of ciphertext from the socket into the engine.
+        func fill(_ socket: Int32) throws(StreamError) -> SystemCalls.IOResult {
+            let result: SystemCalls.IOResult
+            do {
+                result = try SystemCalls.receiveBytes(socket, into: inbound)
+            } catch {
+                throw .system(error)
+            }
+            switch result {
+            case .processed(let count): engine.receiveCiphertext(UnsafeRawBufferPointer(rebasing: inbound[..<count]))
+            case .endOfFile: socketEnded = true
+            case .wouldBlock: break
+            }
+            return result
+        }
+
+        /// Advances the handshake: the engine's verdict, after sending what it produced.
+        func handshakeStep(_ socket: Int32) throws(StreamError) -> (TLSEngine.HandshakeStatus, flushed: Bool) {
+            let status: TLSEngine.HandshakeStatus
+            do {
+                status = try engine.handshake()
+            } catch {
+                _ = try? flush(socket)  // the alert tells the server why, when the socket takes it
+                throw .tls(error)
+            }
+            return (status, try flush(socket))
+        }
+
+        /// Plaintext into `buffer`, reading the socket as needed: `.endOfFile` after the peer's
+        /// `close_notify` or TCP end.
+        func receive(_ socket: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(StreamError)
+            -> SystemCalls.IOResult
+        {
+            while true {
+                let result: TLSEngine.ReadResult
+                do {
+                    result = try engine.readPlaintext(into: buffer)
+                } catch {
+                    throw .tls(error)
+                }
+                switch result {
+                case .plaintext(let count):
+                    return .processed(count)
+                case .closed:
+                    return .endOfFile
+                case .wantsWrite:
+                    guard try flush(socket) else { return .wouldBlock }
+                case .wantsRead:
+                    if socketEnded { return .endOfFile }
+                    switch try fill(socket) {
+                    case .wouldBlock: return .wouldBlock
+                    case .endOfFile: return .endOfFile
+                    case .processed: continue
+                    }
+                }
+            }
+        }
+
+        /// Seals plaintext and sends what the socket takes; `.processed(n)` counts plaintext.
+        func send(_ socket: Int32, _ bytes: UnsafeRawBufferPointer) throws(StreamError) -> SystemCalls.IOResult {
+            // Ciphertext already waiting goes first: unsent output is the backpressure.
+            guard try flush(socket) else { return .wouldBlock }
+            let result: TLSEngine.WriteResult
+            do {
+                result = try engine.writePlaintext(bytes)
+            } catch {
+                throw .tls(error)
+            }
+            _ = try flush(socket)
+            switch result {
+            case .accepted(let count): return .processed(count)
+            case .wantsWrite, .wantsRead: return .wouldBlock
+            }
+        }
+
+        /// Queues our close_notify and sends what the socket takes at once.
+        func closeNotify(_ socket: Int32) {
+            engine.close()
+            _ = try? flush(socket)
+        }
+    }
+
+    /// One `SSL_CTX` per distinct `TLSOptions`, made on first use and kept: loading the trust
+    /// store costs milliseconds and memory, and every connection with the same options shares
+    /// it. A CA file is read when its context is made (a changed file needs a new process).
+    enum TLSContextCache {
+        private static let contexts = Locked<[TLSOptions: TLSContext]>([:])
+
+        static func context(for options: TLSOptions) throws(TLSError) -> TLSContext {
+            try contexts.withLock { contexts throws(TLSError) -> TLSContext in
+                if let context = contexts[options] { return context }
+                let trust: TLSTrust = options.caFilePath.map { .caFile($0) } ?? .system
+                let context = try TLSContext(
+                    client: TLSClientConfiguration(trust: trust, verifiesPeer: !options.insecureSkipVerification))
+                contexts[options] = context
+                return context
+            }
+        }
+    }
+#else
+    /// Without OpenSSL there is no TLS layer: `POSIXTransport` refuses wss:// before any I/O.
+    final class TLSSocketLayer {
+        static var isAvailable: Bool { false }
+
+        init(options: TLSOptions, serverName: String) throws(TLSError) {
+            throw TLSError("TLS is not available on this platform")
+        }
+
+        var hasPendingOutput: Bool { false }
+        var hasBufferedInput: Bool { false }
+        func flush(_ socket: Int32) throws(StreamError) -> Bool { true }
+        func receive(_ socket: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(StreamError)
+            -> SystemCalls.IOResult
+        { .endOfFile }
+        func send(_ socket: Int32, _ bytes: UnsafeRawBufferPointer) throws(StreamError) -> SystemCalls.IOResult {
+            .endOfFile
+        }
+        func closeNotify(_ socket: Int32) {}
+    }
+#endif
