@@ -20,6 +20,7 @@ public final class InterlocutorChannel: Sendable {
 
     /// `interlocutor:<interlocutorID>`.
     public let topic: String
+    /// The interlocutor (the end user) this channel is the conversation of.
     public let interlocutorID: String
     private let sink = ChannelSink()
     private let phoenixChannel: PhoenixChannel

@@ -37,6 +37,8 @@ extension ClustaarWebChatService {
         /// Where the service logs. Tokens are never logged.
         public var logger: Logger = Logger(label: "clustaar.sdk")
 
+        /// The defaults: JSON v2, 30 s heartbeats, 10 s join and push timeouts, the reference
+        /// reconnect and rejoin schedules, TLS verification on.
         public init() {}
 
         /// The socket's configuration: the same settings, and one channel object per

@@ -27,7 +27,9 @@ public struct SandboxRooms: Sendable {
 
     /// A message for one connection.
     public struct Delivery: Sendable, Hashable {
+        /// The connection the message goes to.
         public var connection: ConnectionID
+        /// The Phoenix message to send it (a broadcast, or the joiner's `presence_state`).
         public var message: PhoenixMessage
     }
 

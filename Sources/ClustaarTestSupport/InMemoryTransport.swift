@@ -20,6 +20,10 @@ public final class InMemoryTransport: Transport {
     private let attemptsContinuation: AsyncStream<InMemoryServerConnection>.Continuation
     private let attemptedRequests = Locked<[WebSocketRequest]>([])
 
+    /// A transport with no connection yet.
+    ///
+    /// - Parameter autoAccept: true opens every connection attempt at once; false holds each until
+    ///   the test calls `accept()` or `reject(_:)` on its `InMemoryServerConnection`.
     public init(autoAccept: Bool = true) {
         self.autoAccept = autoAccept
         (attemptsStream, attemptsContinuation) = AsyncStream.makeStream()

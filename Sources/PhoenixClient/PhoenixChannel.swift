@@ -99,6 +99,8 @@ public final class PhoenixChannel: Sendable {
     /// It is sent at most once: if the connection drops or the channel crashes before the reply,
     /// the call throws `.outcomeUnknown` with the cause, and nothing is re-sent.
     ///
+    /// - Parameter event: the event name the server's `handle_in/3` matches.
+    /// - Parameter payload: the payload (default `{}`).
     /// - Parameter timeout: how long to wait for the reply (default: the socket's push timeout).
     /// - Throws: `.replyRejected` (a non-ok reply), `.replyTimedOut`, `.outcomeUnknown`,
     ///   `.notJoined`, `.bufferFull`, `.unencodable` (e.g. binary with JSON v1), `.cancelled`.

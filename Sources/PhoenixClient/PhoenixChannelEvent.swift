@@ -9,6 +9,7 @@ public struct PhoenixChannelMessage: Sendable, Hashable {
     /// The payload: JSON text (a slice of the frame), or bytes from a binary frame.
     public let payload: PhoenixPayload
 
+    /// A message with its event name and payload (tests build the messages they expect).
     public init(event: String, payload: PhoenixPayload) {
         self.event = event
         self.payload = payload

@@ -162,6 +162,8 @@ extension PhoenixSocket {
         /// Where the socket logs. Params and tokens are never logged.
         public var logger: Logger = Logger(label: "phoenix.client")
 
+        /// The defaults: JSON v2, 30 s heartbeats, 10 s join and push timeouts, the reference
+        /// reconnect and rejoin schedules, TLS verification on.
         public init() {}
 
         /// What `join()` does when another channel object holds its topic.

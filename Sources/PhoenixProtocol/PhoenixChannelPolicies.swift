@@ -11,6 +11,8 @@ public struct PhoenixJoinErrorPolicy: Sendable, Hashable {
     /// Delays before retries 1, 2, ...; the last one repeats.
     public var delays: [Duration]
 
+    /// A policy that retries a rejected join `maxRetries` times (negative counts as 0), waiting
+    /// `delays[n - 1]` before retry `n` (the last delay repeats).
     public init(maxRetries: Int, delays: [Duration] = [.seconds(1)]) {
         self.maxRetries = max(0, maxRetries)
         self.delays = delays
@@ -45,6 +47,7 @@ public struct PhoenixChannelOptions: Sendable, Hashable {
     /// What a rejected join does.
     public var joinErrorPolicy: PhoenixJoinErrorPolicy
 
+    /// Options with the given values; every one has the socket configuration's default.
     public init(
         joinTimeout: Duration = .seconds(10),
         pushBufferLimit: Int = 100,

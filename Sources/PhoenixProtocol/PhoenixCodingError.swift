@@ -3,12 +3,19 @@
 public enum PhoenixCodingError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A message part, as named on the wire.
     public enum Field: String, Sendable, Hashable {
+        /// The join reference (`join_ref`), first element of a v2 message.
         case joinRef = "join_ref"
+        /// The message reference (`ref`).
         case ref
+        /// The channel topic.
         case topic
+        /// The event name.
         case event
+        /// The payload.
         case payload
+        /// A reply's status (`ok`, `error`).
         case status
+        /// A reply's response.
         case response
     }
 

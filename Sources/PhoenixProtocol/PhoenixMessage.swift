@@ -19,8 +19,11 @@ public struct PhoenixMessage: Sendable, Hashable {
     public var joinRef: String?
     /// The ref that matches a reply to its push; nil for server pushes and broadcasts.
     public var ref: String?
+    /// The channel's topic (`room:lobby`), or `phoenix` for heartbeats.
     public var topic: String
+    /// An event by name, or a reply with its status.
     public var kind: Kind
+    /// The event's payload, or the reply's response.
     public var payload: PhoenixPayload
 
     /// A message's kind: an event by name, or a reply with its status.
@@ -86,11 +89,17 @@ public enum PhoenixPayload: Sendable, Hashable {
 
 /// Event names Phoenix reserves.
 public enum PhoenixEvent {
+    /// A client asks to join a topic.
     public static let join = "phx_join"
+    /// A client leaves a topic.
     public static let leave = "phx_leave"
+    /// The server's reply to a push (join, leave, heartbeat or a channel event).
     public static let reply = "phx_reply"
+    /// The server closed the channel.
     public static let close = "phx_close"
+    /// The channel crashed on the server.
     public static let error = "phx_error"
+    /// The client's keep-alive, sent on the `phoenix` topic.
     public static let heartbeat = "heartbeat"
     /// The topic of heartbeats.
     public static let heartbeatTopic = "phoenix"

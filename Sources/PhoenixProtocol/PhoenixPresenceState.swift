@@ -84,6 +84,8 @@ public struct PhoenixPresenceState: Sendable {
     /// Handles one channel message if it is a presence event.
     ///
     /// - Parameters:
+    ///   - event: the message's event name (`presence_state` and `presence_diff` are handled).
+    ///   - payload: the message's payload.
     ///   - channelJoinRef: the channel's current join ref (a diff is held unless the state
     ///     arrived for this join).
     /// - Returns: nil for any other event; otherwise what the event did.
@@ -199,6 +201,7 @@ public struct PhoenixPresenceEntry: Sendable, Hashable {
     /// One meta per tracked process, oldest first.
     public var metas: [PhoenixPresenceMeta]
 
+    /// The presence of `key` with its metas, oldest first.
     public init(key: String, metas: [PhoenixPresenceMeta]) {
         self.key = key
         self.metas = metas
@@ -230,6 +233,7 @@ public struct PhoenixPresenceMeta: Sendable, Hashable {
     /// The meta object's JSON text as the server sent it (`phx_ref` included).
     public var json: [UInt8]
 
+    /// A meta with its `phx_ref`, the ref it replaced (for an update) and its JSON text.
     public init(ref: String, previousRef: String? = nil, json: [UInt8]) {
         self.ref = ref
         self.previousRef = previousRef
@@ -239,9 +243,12 @@ public struct PhoenixPresenceMeta: Sendable, Hashable {
 
 /// A `presence_diff`: keys that joined and keys that left, each with the metas concerned.
 public struct PhoenixPresenceDiff: Sendable, Hashable {
+    /// Keys that joined or were updated, with their new metas.
     public var joins: [PhoenixPresenceEntry]
+    /// Keys that left, with the metas that left.
     public var leaves: [PhoenixPresenceEntry]
 
+    /// A diff with these joins and leaves.
     public init(joins: [PhoenixPresenceEntry] = [], leaves: [PhoenixPresenceEntry] = []) {
         self.joins = joins
         self.leaves = leaves

@@ -34,6 +34,7 @@ public struct PhoenixReconnectPolicy: Sendable, Hashable {
     /// the failure reaches the caller. True retries everything, as the reference client does.
     public var retriesPermanentFailures: Bool
 
+    /// A policy; every parameter defaults to the value of `default`.
     public init(
         delays: [Duration] = PhoenixReconnectPolicy.referenceDelays,
         jitter: Double = 0,
@@ -89,8 +90,10 @@ public struct PhoenixReconnectPolicy: Sendable, Hashable {
 public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
     private var state: UInt64
 
+    /// A generator whose sequence is fixed by `seed`.
     public init(seed: UInt64) { state = seed }
 
+    /// The next number of the sequence.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

@@ -95,12 +95,16 @@ public enum PhoenixConnectionLoss: Sendable, Hashable, CustomStringConvertible {
 
 /// Identifies one push for its whole life (the wire `ref` changes if it is buffered).
 public struct PhoenixPushID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The number the machine gave the push (increasing, never reused by one machine).
     public let rawValue: UInt64
 
+    /// The push numbered `rawValue`.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
+    /// Whether `lhs` was made before `rhs`.
     public static func < (lhs: PhoenixPushID, rhs: PhoenixPushID) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// `push#<number>`.
     public var description: String { "push#\(rawValue)" }
 }
 

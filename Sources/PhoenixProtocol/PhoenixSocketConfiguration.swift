@@ -61,9 +61,12 @@ public struct PhoenixSocketConfiguration: Sendable, Hashable {
 
 /// One query parameter of the socket URL (order is kept).
 public struct PhoenixURLParameter: Sendable, Hashable {
+    /// The name, as is (the URL percent-encodes it). `vsn` is the serializer's and is dropped.
     public var name: String
+    /// The value, as is (the URL percent-encodes it).
     public var value: String
 
+    /// A parameter `name=value`.
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value

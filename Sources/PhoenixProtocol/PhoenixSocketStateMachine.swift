@@ -67,6 +67,7 @@ public struct PhoenixSocketStateMachine: Sendable {
     /// Inbound messages dropped as stale or unroutable (unknown ref, topic, or old join ref).
     public private(set) var droppedMessageCount = 0
 
+    /// A machine for `configuration`, idle: nothing happens until `connect(now:)`.
     public init(configuration: PhoenixSocketConfiguration) {
         self.configuration = configuration
         random = SplitMix64(seed: configuration.reconnectPolicy.jitterSeed)
@@ -378,10 +379,12 @@ public struct PhoenixSocketStateMachine: Sendable {
 
     /// The transport failed (connect error, TLS, reset): like a close without a close frame.
     ///
+    /// - Parameter description: what failed, in words (reported with the close).
     /// - Parameter permanent: the transport says retrying cannot help (a certificate that fails
     ///   verification). Unless the policy's `retriesPermanentFailures` is set, no reconnect is
     ///   scheduled: the socket closes with `reconnectAbandoned`, in every phase (first attempt,
     ///   reconnect attempt, or a drop of an open socket); `connect` starts over.
+    /// - Parameter now: the time of the failure.
     public mutating func transportFailed(
         _ description: String,
         permanent: Bool = false,

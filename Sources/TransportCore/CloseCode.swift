@@ -3,9 +3,12 @@
 /// A struct rather than an enum so that application codes (3000-4999) and codes from future
 /// RFCs pass through unchanged.
 public struct CloseCode: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    /// The code as sent in the close frame.
     public var rawValue: UInt16
 
+    /// The code `rawValue`, whatever it is (see `isValidOnWire`).
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// The code `rawValue`: `CloseCode(4001)`.
     public init(_ rawValue: UInt16) { self.rawValue = rawValue }
 
     /// 1000: the purpose of the connection was fulfilled.

@@ -35,7 +35,9 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
         case cancelled
     }
 
+    /// What failed, in the terms every transport shares.
     public var code: Code
+    /// What failed, in words (for TLS, the underlying library's own text).
     public var reason: String
     /// Whether trying the same request again cannot succeed, so a reconnect policy should not
     /// retry it: a certificate that fails verification (set by the transport), or a request
@@ -44,6 +46,10 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
     /// which may clear on its own or with fresh socket params.
     public var isPermanent: Bool
 
+    /// An error with its code and reason.
+    ///
+    /// - Parameter code: what failed, in the terms every transport shares.
+    /// - Parameter reason: what failed, in words.
     /// - Parameter isPermanent: nil takes the code's default: true for `invalidRequest` and
     ///   `unsupportedScheme`, false otherwise. Transports pass true for certificate
     ///   verification failures.

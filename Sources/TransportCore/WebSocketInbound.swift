@@ -6,7 +6,9 @@
 /// consumer has taken messages again. One consumer iterates it; a second iterator would compete
 /// for the same elements.
 public struct WebSocketInbound: AsyncSequence, Sendable {
+    /// Whole messages, in order; the last one is the close, if the closing handshake happened.
     public typealias Element = WebSocketMessage
+    /// How the connection was lost without a closing handshake.
     public typealias Failure = TransportError
 
     private let storage: Storage
@@ -17,15 +19,20 @@ public struct WebSocketInbound: AsyncSequence, Sendable {
         return (WebSocketInbound(storage: storage), Producer(storage: storage))
     }
 
+    /// The iterator of the one consumer.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(storage: storage) }
 
+    /// Takes the messages out of the buffer, waiting for the next one when it is empty.
     public struct AsyncIterator: AsyncIteratorProtocol {
         fileprivate let storage: Storage
 
+        /// The next message; nil once the sequence ended with a close; throws when the connection was
+        /// lost without one.
         public mutating func next() async throws(TransportError) -> WebSocketMessage? {
             try await storage.next()
         }
 
+        /// The next message, as `next()`, without leaving the caller's actor.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(TransportError)
             -> WebSocketMessage?
         {

@@ -9,10 +9,14 @@ public struct WebSocketRequest: Sendable, Hashable {
     public var headers: [HTTPHeader]
     /// Subprotocols offered in `Sec-WebSocket-Protocol`, in order of preference.
     public var subprotocols: [String]
+    /// Frame, message and buffer sizes.
     public var limits: WebSocketLimits
+    /// Connect, handshake and close timeouts.
     public var timeouts: WebSocketTimeouts
+    /// Certificate verification for `wss://`.
     public var tls: TLSOptions
 
+    /// A request for `url`; every other setting has a default.
     public init(
         url: URL,
         headers: [HTTPHeader] = [],
@@ -32,8 +36,11 @@ public struct WebSocketRequest: Sendable, Hashable {
 
 /// One HTTP header field.
 public struct HTTPHeader: Sendable, Hashable {
+    /// The field name, sent as given.
     public var name: String
+    /// The field value.
     public var value: String
+    /// The header `name: value`.
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
@@ -52,6 +59,7 @@ public struct WebSocketLimits: Sendable, Hashable {
     /// reading from the network. Default 64.
     public var inboundBufferCount: Int
 
+    /// Limits; each defaults to the value given on its property.
     public init(
         maxFrameSize: Int = 16 << 20,
         maxMessageSize: Int = 16 << 20,
@@ -74,6 +82,7 @@ public struct WebSocketTimeouts: Sendable, Hashable {
     /// From our close frame to the server's answer. Default 5 s.
     public var close: Duration
 
+    /// Timeouts; each defaults to the value given on its property.
     public init(connect: Duration = .seconds(10), handshake: Duration = .seconds(10), close: Duration = .seconds(5)) {
         self.connect = connect
         self.handshake = handshake
@@ -88,6 +97,7 @@ public struct TLSOptions: Sendable, Hashable {
     /// Accept any certificate and any host name. For tests against local servers only.
     public var insecureSkipVerification: Bool
 
+    /// TLS settings; the default verifies against the system trust store.
     public init(caFilePath: String? = nil, insecureSkipVerification: Bool = false) {
         self.caFilePath = caFilePath
         self.insecureSkipVerification = insecureSkipVerification

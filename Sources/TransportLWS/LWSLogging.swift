@@ -3,14 +3,22 @@ import Logging
 
 /// Which libwebsockets log levels reach swift-log (libwebsockets' `LLL_*` bits).
 public struct LWSLogLevels: OptionSet, Sendable, Hashable {
+    /// The `LLL_*` bits.
     public var rawValue: Int32
+    /// The levels whose `LLL_*` bits are set in `rawValue`.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
+    /// Errors (`LLL_ERR`), logged at swift-log's `.error`.
     public static let error = LWSLogLevels(rawValue: LLL_ERR)
+    /// Warnings (`LLL_WARN`), logged at `.warning`.
     public static let warning = LWSLogLevels(rawValue: LLL_WARN)
+    /// Notices (`LLL_NOTICE`), logged at `.notice`.
     public static let notice = LWSLogLevels(rawValue: LLL_NOTICE)
+    /// Information (`LLL_INFO`), logged at `.info`.
     public static let info = LWSLogLevels(rawValue: LLL_INFO)
+    /// Debugging detail (`LLL_DEBUG`), logged at `.debug`.
     public static let debug = LWSLogLevels(rawValue: LLL_DEBUG)
+    /// Client connection steps (`LLL_CLIENT`), logged at `.info`.
     public static let client = LWSLogLevels(rawValue: LLL_CLIENT)
     /// The default: errors and warnings only.
     public static let `default`: LWSLogLevels = [.error, .warning]

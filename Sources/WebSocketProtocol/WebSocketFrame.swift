@@ -1,10 +1,16 @@
 /// A frame's opcode (RFC 6455 section 5.2). Reserved values are rejected by the decoder.
 public enum WebSocketOpcode: UInt8, Sendable, Hashable {
+    /// 0x0: a further fragment of the message in progress.
     case continuation = 0x0
+    /// 0x1: the first (or only) frame of a text message (UTF-8).
     case text = 0x1
+    /// 0x2: the first (or only) frame of a binary message.
     case binary = 0x2
+    /// 0x8: the closing handshake, with an optional status code and reason.
     case close = 0x8
+    /// 0x9: a ping, answered by a pong with the same payload.
     case ping = 0x9
+    /// 0xA: a pong, the answer to a ping (or unsolicited, as a heartbeat).
     case pong = 0xA
 
     /// Close, ping and pong: at most 125 bytes of payload, never fragmented.

@@ -45,6 +45,8 @@ public struct WebSocketFrameDecoder: Sendable {
     private var readIndex = 0
     private var owned: OwnedPayload?
 
+    /// A decoder with an empty buffer.
+    ///
     /// - Parameters:
     ///   - peer: whose frames are decoded; decides the masking rule.
     ///   - maxFrameSize: the largest payload accepted; larger frames fail with `.frameTooBig`.

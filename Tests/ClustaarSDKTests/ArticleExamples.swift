@@ -340,3 +340,101 @@ import TransportConformance
         try await scenario.run(on: target)
     }
 }
+
+// MARK: PhoenixClient/Documentation.docc/GettingStartedWithPhoenixChannels.md
+
+import Foundation
+import PhoenixClient
+import TransportPOSIX
+
+func makeSocket() throws -> PhoenixSocket {
+    var configuration = PhoenixSocket.Configuration()
+    configuration.params = [PhoenixURLParameter("client", "docs")]  // the server's connect/3 params
+    configuration.pushTimeout = .seconds(5)
+    return try PhoenixSocket(
+        endpoint: URL(string: "ws://localhost:4000/socket")!,
+        transport: POSIXTransport(),
+        configuration: configuration)
+}
+
+func joinLobby(on socket: PhoenixSocket) async throws -> PhoenixChannel {
+    try await socket.connect()
+    let room = socket.channel("room:lobby", params: .json(#"{"user":"ada"}"#))
+    do throws(PhoenixClientError) {
+        let reply = try await room.join()
+        print("joined:", reply)
+    } catch {
+        if case .joinRejected(_, let response) = error { print("refused:", response) }
+        throw error
+    }
+    return room
+}
+
+func follow(_ room: PhoenixChannel) async {
+    for await event in room.events {
+        switch event {
+        case .message(let message):
+            print(message.event, message.payload)
+        case .joined(_, let isRejoin):
+            print(isRejoin ? "rejoined: fetch what was missed meanwhile" : "joined")
+        case .errored(let cause):
+            print("interrupted (\(cause)); the channel rejoins by itself")
+        case .rejected(let status, let response, let willRetry):
+            print("join refused (\(status)):", response, willRetry ? "retrying" : "giving up")
+        case .closed(let cause):
+            print("ended:", cause)  // the stream ends after this event
+        }
+    }
+}
+
+struct NewPost: Encodable, Sendable {
+    var body: String
+}
+
+struct PostReceipt: Decodable, Sendable {
+    var id: Int
+}
+
+func post(_ body: String, to room: PhoenixChannel) async throws -> Int? {
+    do throws(PhoenixClientError) {
+        let receipt = try await room.push("new_post", encoding: NewPost(body: body), replyAs: PostReceipt.self)
+        return receipt.id
+    } catch {
+        switch error {
+        case .replyRejected(let status, let response): print("refused (\(status)):", response)
+        case .outcomeUnknown(let cause): print("sent, but \(cause): the server may have it")
+        default: print("not posted:", error)
+        }
+        return nil
+    }
+}
+
+func leaveLobby(_ room: PhoenixChannel) async {
+    await room.leave()
+    await room.socket.disconnect()
+}
+
+import ClustaarTestSupport
+import Testing
+
+@Test func theLobbySeesItsJoinThenAMessageThenItsEnd() async throws {
+    let transport = InMemoryTransport()
+    let server = ScriptedPhoenixServer(transport: transport)
+    let socket = try PhoenixSocket(
+        endpoint: URL(string: "ws://test/socket")!, transport: transport, clock: ManualClock())
+    try await socket.connect()
+    let room = socket.channel("room:lobby")
+    var events = room.events.makeAsyncIterator()
+
+    let joining = Task { try await room.join() }
+    let join = try await server.nextMessage()  // the client's phx_join
+    try server.reply(to: join, response: #"{"online":2}"#)
+    _ = try await joining.value
+    try server.push(topic: "room:lobby", event: "new_post", payload: #"{"body":"hi"}"#, joinRef: join.joinRef)
+
+    #expect(await events.next() == .joined(response: .json(#"{"online":2}"#), isRejoin: false))
+    #expect(await events.next() == .message(PhoenixChannelMessage(event: "new_post", payload: .json(#"{"body":"hi"}"#))))
+    await socket.disconnect()
+    #expect(await events.next() == .closed(.disconnected))
+    #expect(await events.next() == nil)
+}
