@@ -81,7 +81,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SHARED ?= ../shared
 FUZZ_BUILD_FLAGS := -Xswiftc -sanitize=fuzzer,address
 FUZZ_TARGETS := FuzzFrameDecoder FuzzHandshakeResponse FuzzPhoenixJSONv1 FuzzPhoenixJSONv2 \
-	FuzzPhoenixBinaryV2 FuzzBotReply FuzzSocketMachine
+	FuzzPhoenixV2Binary FuzzBotReply FuzzSocketMachine
 fuzz: deps
 	@mkdir -p Fuzz/artifacts
 	@echo "building the fuzz targets (log: Fuzz/artifacts/build.log)"

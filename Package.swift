@@ -79,7 +79,7 @@ let package = Package(
         ),
 
         // The local Clustaar-compatible Phoenix server (tests, demo, standalone).
-        .target(name: "ClustaarSandbox", dependencies: ["PhoenixProtocol", "TransportCore"] + nio),
+        .target(name: "ClustaarSandbox", dependencies: ["ClustaarModels", "PhoenixProtocol", "TransportCore"] + nio),
 
         // Executables link both transports.
         .executableTarget(
@@ -138,7 +138,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClustaarSandboxTests",
-            dependencies: ["ClustaarSandbox", "ClustaarTestSupport", "PhoenixProtocol"] + nio
+            dependencies: ["ClustaarSandbox", "ClustaarModels", "ClustaarTestSupport", "PhoenixProtocol"] + nio
         ),
         // Fault injection, hostile servers, load, concurrency and log hygiene (part of `make test`).
         // TransportConformance starts the Python loopback server the hostile-server tests use.

@@ -34,7 +34,7 @@ let package = Package(
         fuzzTarget("FuzzHandshakeResponse", [product("TransportPOSIX"), product("TransportCore")]),
         fuzzTarget("FuzzPhoenixJSONv1", [product("PhoenixProtocol")]),
         fuzzTarget("FuzzPhoenixJSONv2", [product("PhoenixProtocol")]),
-        fuzzTarget("FuzzPhoenixBinaryV2", [product("PhoenixProtocol")]),
+        fuzzTarget("FuzzPhoenixV2Binary", [product("PhoenixProtocol")]),
         fuzzTarget("FuzzBotReply", [product("ClustaarModels")]),
         fuzzTarget("FuzzSocketMachine", [product("PhoenixProtocol")]),
     ]

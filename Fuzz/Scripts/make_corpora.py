@@ -4,7 +4,7 @@
 Usage: make_corpora.py SHARED_DIR OUT_DIR
 Writes OUT_DIR/<Target>/seed-<name> files. Sources: the Phoenix wire transcripts
 (fixtures/phoenix/*.jsonl and index.json), the Clustaar payload fixtures (fixtures/clustaar),
-and the binary v2 test vectors of PHOENIX-PROTOCOL.md. Each file's layout matches what its
+and the v2 binary frame test vectors of PHOENIX-PROTOCOL.md. Each file's layout matches what its
 target reads (configuration bytes first, see the target's main.swift).
 """
 import hashlib
@@ -79,9 +79,9 @@ def main():
                 if line["opcode"] == "text":
                     (add("FuzzPhoenixJSONv1", data) if vsn1 else add("FuzzPhoenixJSONv2", data))
                 else:
-                    add("FuzzPhoenixBinaryV2", data)
+                    add("FuzzPhoenixV2Binary", data)
             elif line["dir"] == "out" and line["opcode"] == "binary":
-                add("FuzzPhoenixBinaryV2", data)
+                add("FuzzPhoenixV2Binary", data)
             operations += bytes([2, 0])  # time to the next deadline
         if not vsn1:
             add("FuzzSocketMachine", operations)
@@ -99,10 +99,10 @@ def main():
         "Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Protocol: phoenix\r\n\r\n" % SAMPLE_ACCEPT).encode())
     add("FuzzHandshakeResponse", b"\x00HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
 
-    # The binary v2 vectors of PHOENIX-PROTOCOL.md (hex after a colon, in backquotes).
+    # The v2 binary frame vectors of PHOENIX-PROTOCOL.md (hex after a colon, in backquotes).
     protocol = open(os.path.join(shared, "PHOENIX-PROTOCOL.md")).read()
     for vector in re.findall(r"`((?:[0-9a-f]{2} )+[0-9a-f]{2})`", protocol):
-        add("FuzzPhoenixBinaryV2", bytes.fromhex(vector.replace(" ", "")))
+        add("FuzzPhoenixV2Binary", bytes.fromhex(vector.replace(" ", "")))
 
     selectors = [("bot_reply", 0), ("agent_reply", 1), ("interlocutor_reply", 2), ("control", 3), ("join_reply", 4)]
     clustaar = os.path.join(shared, "fixtures", "clustaar")

@@ -3,6 +3,8 @@
 //
 // Layers, each in its own file:
 // - `SandboxSession` (pure): one socket's Phoenix logic, decoded messages in, messages out.
+// - `SandboxRooms` (pure): the `room:*` channels' shared side: Phoenix.Presence and broadcasts
+//   across every connection of a server.
 // - `SandboxBot` (pure): every payload the sandbox writes, and what the bot answers.
 // - `SandboxConnection` (pure): a session behind a serializer; frames in, frames out, idle timeout.
 // - `SandboxEndpoint` (pure): which URLs upgrade, and with which serializer.

@@ -7,9 +7,10 @@ import TransportCore
 
 /// A local Clustaar-compatible Phoenix server on a real TCP port.
 ///
-/// It serves `<endpoint>/websocket` with the JSON v1, JSON v2 and binary v2 serializers
-/// (`vsn=1.0.0`, `vsn=2.0.0`, `vsn=2.0.0&serializer=binary`), answers heartbeats and runs the
-/// `interlocutor:<id>` channel of `SandboxSession`.
+/// It serves `<endpoint>/websocket` with the JSON v1 and JSON v2 serializers (`vsn=1.0.0`,
+/// `vsn=2.0.0`; v2 binary frames carry binary payloads), answers heartbeats and runs the
+/// `interlocutor:<id>` channel of `SandboxSession` and the `room:<name>` channels with presence
+/// (`SandboxRooms`, shared by every connection).
 ///
 /// ```swift
 /// let sandbox = try await ClustaarSandboxServer.start(host: "127.0.0.1", port: 0)

@@ -1,3 +1,4 @@
+import ClustaarModels
 import Foundation
 
 /// Every payload the sandbox writes, and the bot that decides what to answer.
@@ -39,7 +40,7 @@ enum SandboxBot {
     /// Reads an `interlocutor_reply` payload `{token, params, body}`; returns the body as sent
     /// (for the echo and the bot reply's `input`) and what it says.
     static func readInterlocutorReply(_ payload: JSONValue) throws(InvalidPush) -> (
-        body: [String: JSONValue], message: InterlocutorMessage
+        body: JSONObject, message: InterlocutorMessage
     ) {
         guard payload.objectValue != nil else { throw InvalidPush(reason: "payload must be an object") }
         guard payload["token"]?.stringValue != nil else { throw InvalidPush(reason: "missing token") }
@@ -95,7 +96,7 @@ enum SandboxBot {
     // MARK: Server pushes
 
     /// The `interlocutor_reply` echo: the body as sent, plus when the server got it.
-    static func echo(of body: [String: JSONValue], at now: Date) -> JSONValue {
+    static func echo(of body: JSONObject, at now: Date) -> JSONValue {
         var echoed = body
         echoed["timestamp"] = .string(iso8601(now))
         return .object(echoed)
@@ -132,12 +133,12 @@ enum SandboxBot {
     }
 
     /// A bot reply holding one text action.
-    static func textReply(_ text: String, input: [String: JSONValue], interlocutorID: String) -> JSONValue {
+    static func textReply(_ text: String, input: JSONObject, interlocutorID: String) -> JSONValue {
         botReply(actions: [sendText(text)], input: input, interlocutorID: interlocutorID)
     }
 
     /// A bot reply `{fulfillment:{actions,source}, input, interlocutor, session}`.
-    static func botReply(actions: [JSONValue], input: [String: JSONValue], interlocutorID: String) -> JSONValue {
+    static func botReply(actions: [JSONValue], input: JSONObject, interlocutorID: String) -> JSONValue {
         [
             "fulfillment": [
                 "actions": .array(actions),

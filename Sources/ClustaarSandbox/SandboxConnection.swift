@@ -4,8 +4,10 @@ import PhoenixProtocol
 /// One WebSocket connection of the sandbox, without I/O: a `SandboxSession` behind a Phoenix
 /// serializer in the server role, plus the idle timeout.
 ///
-/// Frames in, frames (or a close) out. It also applies what the recorded server does on the
-/// wire: v1 messages from the server carry no `join_ref`; binary v2 server pushes carry no ref.
+/// Frames in, frames (or a close) out. Frames are read as Phoenix's serializers read them: with
+/// `vsn=2.0.0`, a text frame holds a JSON message and a binary frame a push whose payload is raw
+/// bytes (`{:binary, data}` on a real server), never JSON. It also applies what the recorded
+/// server does on the wire: v1 messages from the server carry no `join_ref`.
 public struct SandboxConnection: Sendable {
     /// What the caller must do, in order.
     public enum Output: Sendable, Hashable {
@@ -13,9 +15,12 @@ public struct SandboxConnection: Sendable {
         case send(PhoenixFrame)
         /// Send a close frame with this code and reason, then close the socket.
         case close(code: UInt16, reason: String)
+        /// Hand this request to the server's shared `SandboxRooms`, then give what it delivers
+        /// to this connection to `deliver(_:)`, in order, before the outputs that follow.
+        case room(SandboxSession.RoomRequest)
     }
 
-    /// The wire format chosen by the URL (`vsn`, `serializer=binary`).
+    /// The wire format chosen by the URL's `vsn`.
     public let serializer: PhoenixSerializer
     /// The Phoenix logic behind the frames.
     public private(set) var session: SandboxSession
@@ -74,9 +79,18 @@ public struct SandboxConnection: Sendable {
             case .close(let code, let reason):
                 outputs += closing(code: code, reason: reason)
                 return outputs
+            case .room(let request):
+                outputs.append(.room(request))
             }
         }
         return outputs
+    }
+
+    /// A message `SandboxRooms` delivers to this connection (presence, broadcasts): the frame
+    /// to send, or nothing if the socket is closing or the room is no longer joined here.
+    public func deliver(_ message: PhoenixMessage) -> PhoenixFrame? {
+        guard !isClosing, session.isJoined(message.topic) else { return nil }
+        return try? serializer.encode(wireForm(of: message), from: .server)
     }
 
     /// Call when `idleDeadline` may have passed: closes with 1002 (Bandit's code) if it has.
@@ -109,14 +123,7 @@ public struct SandboxConnection: Sendable {
 
     private func wireForm(of message: PhoenixMessage) -> PhoenixMessage {
         var message = message
-        switch serializer {
-        case .jsonV1:
-            message.joinRef = nil
-        case .binaryV2:
-            if case .event = message.kind { message.ref = nil }
-        case .jsonV2:
-            break
-        }
+        if serializer == .jsonV1 { message.joinRef = nil }
         return message
     }
 }

@@ -4,8 +4,9 @@ import PhoenixProtocol
 /// Which request URIs the sandbox upgrades to a WebSocket, and with which serializer.
 ///
 /// - The path must end in `/websocket` (`/socket/websocket`, `/short/socket/websocket`...).
-/// - `vsn=1.0.0` or no `vsn`: JSON v1 (Phoenix's default); `vsn=2.0.0`: JSON v2, or binary v2
-///   when the query also has `serializer=binary`. Any other `vsn` is refused with 400.
+/// - `vsn=1.0.0` or no `vsn`: JSON v1 (Phoenix's default); `vsn=2.0.0`: JSON v2 (text frames for
+///   JSON, binary frames for binary payloads). Any other `vsn` is refused with 400; other query
+///   parameters are ignored, as Phoenix ignores them.
 /// - `reject=1` refuses the upgrade with 403, like a socket whose `connect/3` returns `:error`.
 /// - A client that offers the `phoenix` subprotocol (Phoenix 1.8 auth tokens travel as a second
 ///   one, `base64url.bearer.phx.<token>`) gets `phoenix` back.
@@ -61,7 +62,7 @@ public enum SandboxEndpoint {
         case nil, "1.0.0":
             return .webSocket(.jsonV1)
         case "2.0.0":
-            return .webSocket(query["serializer"] == "binary" ? .binaryV2 : .jsonV2)
+            return .webSocket(.jsonV2)
         case let other?:
             return .refused(status: 400, reason: "unsupported vsn \(other); use 1.0.0 or 2.0.0")
         }

@@ -1,8 +1,15 @@
+import Foundation
 import NIOCore
+import PhoenixProtocol
 import TransportCore
 
-/// What a sandbox server shares between its connections: the open sockets, the counters and the
-/// current behavior. Thread-safe; connections on any event loop use it.
+/// A room message for a connection, fired into its pipeline as a user event on its event loop.
+struct SandboxRoomDelivery: Sendable {
+    var message: PhoenixMessage
+}
+
+/// What a sandbox server shares between its connections: the open sockets, the counters, the
+/// current behavior and the `room:*` rooms. Thread-safe; connections on any event loop use it.
 final class SandboxRegistry: Sendable {
     private struct State {
         var behavior = SandboxBehavior()
@@ -10,6 +17,10 @@ final class SandboxRegistry: Sendable {
         var connections: [ObjectIdentifier: any Channel] = [:]
         var webSockets: Set<ObjectIdentifier> = []
         var statistics = SandboxStatistics()
+        var rooms = SandboxRooms()
+        /// Where each WebSocket connection's room messages go.
+        var mailboxes: [SandboxRooms.ConnectionID: any Channel] = [:]
+        var nextConnectionID: SandboxRooms.ConnectionID = 1
     }
 
     private let state = Locked(State())
@@ -43,6 +54,53 @@ final class SandboxRegistry: Sendable {
                 state.statistics.openConnections -= 1
             }
         }
+    }
+
+    /// A WebSocket connection that may join rooms: its id for `room(_:from:at:)`.
+    func roomMailboxOpened(_ channel: any Channel) -> SandboxRooms.ConnectionID {
+        state.withLock { state in
+            let id = state.nextConnectionID
+            state.nextConnectionID += 1
+            state.mailboxes[id] = channel
+            return id
+        }
+    }
+
+    /// Runs a room request of connection `id`. Returns the messages for `id` itself, in order,
+    /// for the caller to send at once; messages for other connections are queued on their event
+    /// loops while the lock is held, so every connection gets them in the order the rooms made
+    /// them.
+    func room(_ request: SandboxSession.RoomRequest, from id: SandboxRooms.ConnectionID, at now: Date)
+        -> [PhoenixMessage]
+    {
+        state.withLock { state in
+            Self.dispatch(state.rooms.handle(request, from: id, at: now), to: state.mailboxes, keeping: id)
+        }
+    }
+
+    /// Connection `id` closed: it leaves its rooms, and the other members are told.
+    func roomMailboxClosed(_ id: SandboxRooms.ConnectionID) {
+        state.withLock { state in
+            state.mailboxes[id] = nil
+            _ = Self.dispatch(state.rooms.connectionClosed(id), to: state.mailboxes, keeping: id)
+        }
+    }
+
+    private static func dispatch(
+        _ deliveries: [SandboxRooms.Delivery],
+        to mailboxes: [SandboxRooms.ConnectionID: any Channel],
+        keeping own: SandboxRooms.ConnectionID
+    ) -> [PhoenixMessage] {
+        var mine: [PhoenixMessage] = []
+        for delivery in deliveries {
+            if delivery.connection == own {
+                mine.append(delivery.message)
+            } else if let channel = mailboxes[delivery.connection] {
+                let event = SandboxRoomDelivery(message: delivery.message)
+                channel.eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(event) }
+            }
+        }
+        return mine
     }
 
     func authTokenReceived(_ token: String) {

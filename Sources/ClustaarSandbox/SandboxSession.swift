@@ -1,3 +1,4 @@
+import ClustaarModels
 import Foundation
 import PhoenixProtocol
 
@@ -15,7 +16,17 @@ import PhoenixProtocol
 /// | `phx_leave` | ok `{}`, then `phx_close` if the topic was joined |
 /// | any push on a topic not joined | error `unmatched topic`, join_ref null |
 /// | `interlocutor_reply` | ok `{}`, the echo (`interlocutor_reply` + `timestamp`), then the bot's answer |
-/// | `ping` | ok with the same payload |
+/// | `upload` (binary payload) on `interlocutor:<id>` | ok `{"size":N}` (N bytes received); a JSON payload: error `upload expects a binary payload` |
+/// | `ping` | ok with the same payload (a binary one in a binary reply) |
+/// | `phx_join` on `room:<name>` `{user, meta?}` | ok `{}`, then what `SandboxRooms` sends (presence); error `missing user`, `meta must be an object` |
+/// | `shout` `{body}` on a room | the broadcast `shout` `{user, body}` to the room, then ok `{}`; no `body`: error `shout expects {body}` |
+/// | `update_meta` `{meta}` on a room | ok `{}`, then the presence diff; `meta` not an object: error `update_meta expects {meta}` |
+///
+/// A binary payload (a push in a binary frame) is raw bytes, as Phoenix hands it to a channel
+/// (`{:binary, data}`): it is never parsed as JSON, so a join sent that way has no params.
+///
+/// Room requests (`Action.room`) go to the server's shared `SandboxRooms`, which answers with
+/// the presence messages of every connection in the room.
 ///
 /// Text messages named in `SandboxBot.Command` steer it (`rich`, `take control`, `noreply`...).
 ///
@@ -28,13 +39,33 @@ public struct SandboxSession: Sendable {
         case send(PhoenixMessage)
         /// Close the socket with this WebSocket close code and reason.
         case close(code: UInt16, reason: String)
+        /// Ask the server's shared `SandboxRooms` (presence and broadcasts of `room:*`).
+        case room(RoomRequest)
     }
 
-    /// One joined `interlocutor:<id>` channel.
+    /// What a `room:*` channel asks of the rooms every connection shares.
+    public enum RoomRequest: Sendable, Hashable {
+        /// Track `user` with `meta` (after the join's ok reply).
+        case join(topic: String, joinRef: String?, user: String, meta: JSONObject)
+        /// Untrack this connection's user (a leave, a rejoin's old channel).
+        case leave(topic: String)
+        /// `Presence.update` of this connection's meta.
+        case updateMeta(topic: String, meta: JSONObject)
+        /// Broadcast to every member of the room.
+        case broadcast(topic: String, event: String, payload: JSONValue)
+    }
+
+    /// One joined channel.
     struct Channel: Sendable, Hashable {
         var joinRef: String?
-        var interlocutorID: String
-        var botID: String
+        var kind: Kind
+
+        enum Kind: Sendable, Hashable {
+            /// `interlocutor:<id>`.
+            case interlocutor(id: String, botID: String)
+            /// `room:<name>`, with the user tracked there.
+            case room(user: String)
+        }
     }
 
     /// The channel limit comes from here.
@@ -50,6 +81,9 @@ public struct SandboxSession: Sendable {
 
     /// The topics joined now, sorted.
     public var joinedTopics: [String] { channels.keys.sorted() }
+
+    /// Whether `topic` is joined now.
+    public func isJoined(_ topic: String) -> Bool { channels[topic] != nil }
 
     /// Whether an agent holds the conversation of this interlocutor.
     public func isControlTaken(interlocutorID: String) -> Bool { controlTaken.contains(interlocutorID) }
@@ -76,48 +110,120 @@ public struct SandboxSession: Sendable {
         guard let channel = channels[message.topic] else {
             return [unmatchedTopic(message)]
         }
-        switch event {
-        case "interlocutor_reply": return interlocutorReply(message, on: channel, at: now, behavior: behavior)
-        case "ping": return [reply(to: message, status: "ok", message.payload)]
+        switch (event, channel.kind) {
+        case ("ping", _): return [reply(to: message, status: "ok", message.payload)]
+        case ("interlocutor_reply", .interlocutor(let interlocutorID, _)):
+            return interlocutorReply(message, on: channel, interlocutorID: interlocutorID, at: now, behavior: behavior)
+        case ("upload", .interlocutor):
+            guard case .binary(let bytes) = message.payload else {
+                return [
+                    reply(
+                        to: message, status: "error",
+                        SandboxBot.errorResponse(reason: "upload expects a binary payload"))
+                ]
+            }
+            return [reply(to: message, status: "ok", ["size": .integer(Int64(bytes.count))])]
+        case ("shout", .room(let user)):
+            guard let body = jsonObject(message.payload)?["body"] else {
+                return [reply(to: message, status: "error", SandboxBot.errorResponse(reason: "shout expects {body}"))]
+            }
+            // The broadcast leaves the channel before its reply, so the shouter sees it first.
+            return [
+                .room(
+                    .broadcast(topic: message.topic, event: "shout", payload: ["body": body, "user": .string(user)])),
+                reply(to: message, status: "ok", SandboxBot.emptyResponse),
+            ]
+        case ("update_meta", .room):
+            guard let meta = jsonObject(message.payload)?["meta"]?.objectValue else {
+                return [
+                    reply(to: message, status: "error", SandboxBot.errorResponse(reason: "update_meta expects {meta}"))
+                ]
+            }
+            return [
+                reply(to: message, status: "ok", SandboxBot.emptyResponse),
+                .room(.updateMeta(topic: message.topic, meta: meta)),
+            ]
         default:
             return [reply(to: message, status: "error", SandboxBot.errorResponse(reason: "unhandled event \(event)"))]
         }
     }
 
+    /// The payload as a JSON object; nil for a binary payload (bytes, never JSON) or other JSON.
+    private func jsonObject(_ payload: PhoenixPayload) -> JSONValue? {
+        guard case .json(let bytes) = payload, let value = try? JSONValue.parse(bytes), value.objectValue != nil else {
+            return nil
+        }
+        return value
+    }
+
     // MARK: Join and leave
 
     private mutating func join(_ message: PhoenixMessage) -> [Action] {
-        let prefix = "interlocutor:"
-        guard message.topic.hasPrefix(prefix) else { return [unmatchedTopic(message)] }
-        let interlocutorID = String(message.topic.dropFirst(prefix.count))
+        let interlocutorPrefix = "interlocutor:"
+        let roomPrefix = "room:"
+        let isRoom = message.topic.hasPrefix(roomPrefix)
+        guard isRoom || message.topic.hasPrefix(interlocutorPrefix) else { return [unmatchedTopic(message)] }
         // A join replaces any channel already on the topic, whatever the join's outcome.
         let replaced = channels.removeValue(forKey: message.topic)
+        let joinRef = message.joinRef ?? message.ref
         var actions: [Action] = []
-        switch validateJoin(message.payload) {
+        let validated: Result<(Channel.Kind, JSONValue, JSONObject), JoinRefusal>
+        if isRoom {
+            validated = validateRoomJoin(message.payload).map { user, meta in (.room(user: user), [:], meta) }
+        } else {
+            let interlocutorID = String(message.topic.dropFirst(interlocutorPrefix.count))
+            validated = validateJoin(message.payload).map { botID in
+                let control = controlTaken.contains(interlocutorID)
+                return (.interlocutor(id: interlocutorID, botID: botID), SandboxBot.joinResponse(control: control), [:])
+            }
+        }
+        var tracking: Action?
+        switch validated {
         case .failure(let reason):
             actions.append(reply(to: message, status: "error", SandboxBot.errorResponse(reason: reason.reason)))
-        case .success(let botID):
+        case .success(let (kind, response, meta)):
             if channels.count >= configuration.maxChannelsPerConnection {
                 actions.append(
                     reply(to: message, status: "error", SandboxBot.errorResponse(reason: "too many channels joined")))
             } else {
-                channels[message.topic] = Channel(
-                    joinRef: message.joinRef ?? message.ref, interlocutorID: interlocutorID, botID: botID)
-                let control = controlTaken.contains(interlocutorID)
-                actions.append(reply(to: message, status: "ok", SandboxBot.joinResponse(control: control)))
+                channels[message.topic] = Channel(joinRef: joinRef, kind: kind)
+                actions.append(reply(to: message, status: "ok", response))
+                if case .room(let user) = kind {
+                    tracking = .room(.join(topic: message.topic, joinRef: joinRef, user: user, meta: meta))
+                }
             }
         }
+        // The old channel ends after the new join's reply (as recorded); its tracked user leaves
+        // before the new one is tracked.
         if let replaced {
             actions.append(closeMessage(topic: message.topic, channel: replaced))
+            if case .room = replaced.kind { actions.append(.room(.leave(topic: message.topic))) }
         }
+        if let tracking { actions.append(tracking) }
         return actions
     }
 
     private struct JoinRefusal: Error { var reason: String }
 
+    /// The user and meta of a room join `{user, meta?}`. As with any join, a binary payload has
+    /// no params, hence no user.
+    private func validateRoomJoin(_ payload: PhoenixPayload) -> Result<(String, JSONObject), JoinRefusal> {
+        guard let params = jsonObject(payload), let user = params["user"]?.stringValue else {
+            return .failure(JoinRefusal(reason: "missing user"))
+        }
+        guard let meta = params["meta"] else { return .success((user, [:])) }
+        guard let object = meta.objectValue else { return .failure(JoinRefusal(reason: "meta must be an object")) }
+        return .success((user, object))
+    }
+
     /// The bot id of valid join params, or why they are refused.
+    ///
+    /// A binary payload (a join sent in a binary frame) reaches a Phoenix channel's `join/3` as
+    /// `{:binary, data}`, never as a map, so its params hold no `bot_id`: the recorded Clustaar
+    /// server answers `missing bot_id`, whatever JSON the bytes may spell.
     private func validateJoin(_ payload: PhoenixPayload) -> Result<String, JoinRefusal> {
-        guard let params = try? JSONValue.parse(payload.bytes), params.objectValue != nil else {
+        guard case .json(let bytes) = payload else { return .failure(JoinRefusal(reason: "missing bot_id")) }
+        guard let params = try? JSONValue.parse(bytes), params.objectValue != nil else {
             return .failure(JoinRefusal(reason: "join params must be an object"))
         }
         guard let botID = params["bot_id"]?.stringValue else { return .failure(JoinRefusal(reason: "missing bot_id")) }
@@ -133,6 +239,7 @@ public struct SandboxSession: Sendable {
         var actions = [reply(to: message, status: "ok", SandboxBot.emptyResponse)]
         if let channel = channels.removeValue(forKey: message.topic) {
             actions.append(closeMessage(topic: message.topic, channel: channel))
+            if case .room = channel.kind { actions.append(.room(.leave(topic: message.topic))) }
         }
         return actions
     }
@@ -142,14 +249,18 @@ public struct SandboxSession: Sendable {
     private mutating func interlocutorReply(
         _ message: PhoenixMessage,
         on channel: Channel,
+        interlocutorID: String,
         at now: Date,
         behavior: SandboxBehavior
     ) -> [Action] {
         if behavior.bot == .silent { return [] }
-        let body: [String: JSONValue]
+        let body: JSONObject
         let content: SandboxBot.InterlocutorMessage
         do {
-            let payload = try JSONValue.parse(message.payload.bytes)
+            guard case .json(let bytes) = message.payload else {
+                throw SandboxBot.InvalidPush(reason: "interlocutor_reply expects a JSON payload")
+            }
+            let payload = try JSONValue.parse(bytes)
             (body, content) = try SandboxBot.readInterlocutorReply(payload)
         } catch let error as SandboxBot.InvalidPush {
             return [reply(to: message, status: "error", ["reason": "bad request", "detail": .string(error.reason)])]
@@ -193,7 +304,6 @@ public struct SandboxSession: Sendable {
         }
         if behavior.bot == .acknowledgingOnly { return actions }
 
-        let interlocutorID = channel.interlocutorID
         func botReply(_ payload: JSONValue) -> Action {
             push("bot_reply", payload, on: channel, topic: message.topic)
         }

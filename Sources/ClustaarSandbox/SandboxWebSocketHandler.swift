@@ -24,6 +24,8 @@ final class SandboxWebSocketHandler: ChannelInboundHandler {
     private var idleTimer: Scheduled<Void>?
     private var closeTimer: Scheduled<Void>?
     private var closeFrameSent = false
+    /// This connection's id in the registry's rooms.
+    private var roomID: SandboxRooms.ConnectionID?
 
     init(serializer: PhoenixSerializer, configuration: SandboxConfiguration, registry: SandboxRegistry) {
         self.connection = SandboxConnection(serializer: serializer, configuration: configuration, now: Date())
@@ -32,6 +34,7 @@ final class SandboxWebSocketHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         registry.webSocketOpened(context.channel)
+        roomID = registry.roomMailboxOpened(context.channel)
         scheduleIdleTimer(context: context)
     }
 
@@ -39,12 +42,14 @@ final class SandboxWebSocketHandler: ChannelInboundHandler {
         idleTimer?.cancel()
         closeTimer?.cancel()
         registry.webSocketClosed(context.channel)
+        leaveRooms()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         closeTimer?.cancel()
         registry.webSocketClosed(context.channel)
+        leaveRooms()
         context.fireChannelInactive()
     }
 
@@ -84,6 +89,12 @@ final class SandboxWebSocketHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let delivery = event as? SandboxRoomDelivery {
+            guard !closeFrameSent, let frame = connection.deliver(delivery.message) else { return }
+            write(frame, context: context)
+            context.flush()
+            return
+        }
         guard let request = event as? SandboxCloseRequest else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -116,19 +127,35 @@ final class SandboxWebSocketHandler: ChannelInboundHandler {
         for output in outputs {
             switch output {
             case .send(let frame):
-                var buffer = context.channel.allocator.buffer(capacity: frame.bytes.count)
-                buffer.writeBytes(frame.bytes)
-                let opcode: WebSocketOpcode
-                switch frame {
-                case .text: opcode = .text
-                case .binary: opcode = .binary
-                }
-                context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: buffer)), promise: nil)
+                write(frame, context: context)
             case .close(let code, let reason):
                 sendClose(code: code, reason: reason, context: context)
+            case .room(let request):
+                guard let roomID else { continue }
+                for message in registry.room(request, from: roomID, at: Date()) {
+                    if let frame = connection.deliver(message) { write(frame, context: context) }
+                }
             }
         }
         context.flush()
+    }
+
+    private func write(_ frame: PhoenixFrame, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: frame.bytes.count)
+        buffer.writeBytes(frame.bytes)
+        let opcode: WebSocketOpcode
+        switch frame {
+        case .text: opcode = .text
+        case .binary: opcode = .binary
+        }
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: buffer)), promise: nil)
+    }
+
+    /// The socket is gone: its users leave their rooms (once).
+    private func leaveRooms() {
+        guard let roomID else { return }
+        self.roomID = nil
+        registry.roomMailboxClosed(roomID)
     }
 
     private func sendClose(code: UInt16, reason: String, context: ChannelHandlerContext) {

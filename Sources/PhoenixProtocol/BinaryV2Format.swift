@@ -1,4 +1,5 @@
-/// `vsn=2.0.0` binary frames. Every header length is one byte; the payload runs to the end.
+/// `vsn=2.0.0` binary frames, which carry binary payloads only (a JSON payload goes in a text
+/// frame). Every header length is one byte; the payload runs to the end.
 ///
 /// | kind | byte 0 | lengths | fields |
 /// |---|---|---|---|

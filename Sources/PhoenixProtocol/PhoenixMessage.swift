@@ -1,7 +1,8 @@
 // PhoenixProtocol: the Phoenix Channels client protocol, sans I/O.
 //
-// This module holds the message model, the three wire serializers (JSON v1, JSON v2, binary v2)
-// and the socket/channel state machine. Rules:
+// This module holds the message model, the wire serializers (JSON v1; JSON v2, whose binary
+// frames carry binary payloads), the socket/channel state machine and the presence sync model.
+// Rules:
 // - No sockets, threads, clocks or tasks. Time and transport events are inputs; what to do is
 //   returned as actions for the caller to run.
 // - Untrusted bytes never trap: every decoding failure is a typed `PhoenixCodingError`.
@@ -66,7 +67,7 @@ public enum PhoenixPayload: Sendable, Hashable {
     /// The UTF-8 text of one JSON value, exactly as it appeared in the frame (for outbound
     /// messages: exactly as it will be written; it must be valid JSON).
     case json(ArraySlice<UInt8>)
-    /// Raw bytes from (or for) a binary frame. Only the v2 serializers carry these.
+    /// Raw bytes from (or for) a binary frame. Only the v2 serializer carries these.
     case binary(ArraySlice<UInt8>)
 
     /// The JSON `{}`.

@@ -2,8 +2,8 @@ extension PhoenixSerializer {
     /// Encodes `message` as one WebSocket frame, as `sender` would send it.
     ///
     /// The payload's bytes are written as they are: a `.json` payload must hold valid JSON text.
-    /// - Throws: `PhoenixCodingError.unencodable` for a binary payload in v1 or a message the binary
-    ///   format cannot express; `.fieldTooLong` for a binary header field over 255 bytes.
+    /// - Throws: `PhoenixCodingError.unencodable` for a binary payload in v1 or a message the v2
+    ///   binary frame cannot express; `.fieldTooLong` for a binary header field over 255 bytes.
     public func encode(_ message: PhoenixMessage, from sender: PhoenixPeer = .client) throws(PhoenixCodingError)
         -> PhoenixFrame
     {
@@ -14,8 +14,6 @@ extension PhoenixSerializer {
         case .jsonV2:
             if case .binary = message.payload { return .binary(try BinaryV2Format.encode(message, from: sender)) }
             return .text(JSONV2Format.encode(message))
-        case .binaryV2:
-            return .binary(try BinaryV2Format.encode(message, from: sender))
         }
     }
 
@@ -28,9 +26,8 @@ extension PhoenixSerializer {
         switch (self, frame) {
         case (.jsonV1, .text(let bytes)): return try JSONV1Format.decode(bytes)
         case (.jsonV1, .binary): throw .unencodable("v1 has no binary frames")
-        case (.jsonV2, .text(let bytes)), (.binaryV2, .text(let bytes)): return try JSONV2Format.decode(bytes)
-        case (.jsonV2, .binary(let bytes)), (.binaryV2, .binary(let bytes)):
-            return try BinaryV2Format.decode(bytes, from: sender)
+        case (.jsonV2, .text(let bytes)): return try JSONV2Format.decode(bytes)
+        case (.jsonV2, .binary(let bytes)): return try BinaryV2Format.decode(bytes, from: sender)
         }
     }
 }

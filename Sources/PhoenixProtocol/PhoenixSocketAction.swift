@@ -51,7 +51,7 @@ public enum PhoenixJoinFailure: Sendable, Hashable {
     case rejected(status: String, response: PhoenixPayload)
     /// No reply (or no refreshed params) within the join timeout.
     case timedOut
-    /// The join could not be encoded in this wire format (e.g. a topic over 255 bytes in binary v2).
+    /// The join could not be encoded in this wire format (e.g. a binary payload in v1).
     case unencodable(PhoenixCodingError)
 }
 

@@ -32,13 +32,11 @@ struct ClustaarChat: AsyncParsableCommand {
     enum SerializerName: String, ExpressibleByArgument, CaseIterable {
         case jsonV1 = "json-v1"
         case jsonV2 = "json-v2"
-        case binaryV2 = "binary-v2"
 
         var serializer: PhoenixSerializer {
             switch self {
             case .jsonV1: .jsonV1
             case .jsonV2: .jsonV2
-            case .binaryV2: .binaryV2
             }
         }
     }
@@ -96,7 +94,6 @@ struct ClustaarChat: AsyncParsableCommand {
 
         var configuration = ClustaarWebChatService.Configuration()
         configuration.serializer = serializer.serializer
-        if serializer == .binaryV2 { configuration.params = [PhoenixURLParameter("serializer", "binary")] }
         let webSocket: any Transport =
             switch transport {
             case .lws: LWSTransport()

@@ -12,9 +12,11 @@ struct ClustaarSandboxCommand: AsyncParsableCommand {
         commandName: "clustaar-sandbox",
         abstract: "A local Clustaar-compatible Phoenix Channels server (webchat sandbox).",
         discussion: """
-            Serves ws://<host>:<port>/socket/websocket with vsn=1.0.0 (JSON v1), vsn=2.0.0 (JSON v2) \
-            and vsn=2.0.0&serializer=binary (binary v2). Join interlocutor:<id> with bot_id and socketToken \
-            (the token "bad" is refused). Say "rich", "take control" or "release control" to the bot.
+            Serves ws://<host>:<port>/socket/websocket with vsn=1.0.0 (JSON v1) and vsn=2.0.0 (JSON v2, \
+            binary frames for binary payloads). Join interlocutor:<id> with bot_id and socketToken \
+            (the token "bad" is refused). Say "rich", "take control" or "release control" to the bot. \
+            Join room:<name> with {"user": NAME, "meta": {...}} for Phoenix.Presence (presence_state, \
+            presence_diff), shout {"body": ...}, ping and update_meta {"meta": {...}}.
             """
     )
 

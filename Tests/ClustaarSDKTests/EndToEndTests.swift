@@ -36,7 +36,6 @@ import TransportPOSIX
             sandbox = try await ClustaarSandboxServer.start(host: "127.0.0.1", port: 0)
             var configuration = ClustaarWebChatService.Configuration()
             configuration.serializer = serializer
-            if serializer == .binaryV2 { configuration.params = [PhoenixURLParameter("serializer", "binary")] }
             configuration.reconnectPolicy = PhoenixReconnectPolicy(delays: [.milliseconds(20)])
             configure(&configuration)
             service = try ClustaarWebChatService(

@@ -86,49 +86,49 @@ struct SandboxServerTests {
         await client.close()
     }
 
-    @Test("binary v2 (serializer=binary): every answer is a binary frame")
-    func binaryV2Conversation() async throws {
+    /// What the removed binary v2 mode did: a join whose JSON params travel in a binary frame.
+    /// Phoenix's V2 serializer hands a binary frame's payload to the channel as raw bytes
+    /// (`{:binary, data}`), so the channel's `join/3` finds no `bot_id`: an error reply in a text
+    /// frame (the reply payload is a map), and the socket stays open.
+    @Test("a join whose JSON params come in a binary frame is refused: missing bot_id")
+    func jsonJoinInABinaryFrameIsRefused() async throws {
         let sandbox = try await ClustaarSandboxServer.start()
         defer { Task { await sandbox.shutdown() } }
+        let client = try await TestWebSocketClient.connect(port: sandbox.port, query: "vsn=2.0.0")
+        let join = PhoenixMessage(
+            joinRef: "1", ref: "1", topic: W.topic, event: "phx_join",
+            payload: .binary(ArraySlice(#"{"bot_id":"b","socketToken":"s"}"#.utf8)))
+        let frame = try PhoenixSerializer.jsonV2.encode(join, from: .client)
+        #expect(frame.bytes.first == 0)  // a binary push frame
+        try await client.send(binary: frame.bytes)
+        #expect(try await client.nextTexts(1) == [W.reply("1", "1", "error", #"{"reason":"missing bot_id"}"#)])
+        // Not joined: a push on the topic is unmatched. The same params as JSON join fine.
+        try await client.send(text: W.say("2", text: "hi"))
+        try await client.send(text: W.join("3"))
+        #expect(
+            try await client.nextTexts(2) == [
+                W.reply(nil, "2", "error", #"{"reason":"unmatched topic"}"#),
+                W.reply("3", "3", "ok", #"{"control":false}"#),
+            ])
+        await client.close()
+    }
+
+    @Test("vsn=2.0.0: a binary ping is answered with a binary reply; JSON stays in text frames")
+    func binaryPayloadsTravelInBinaryFrames() async throws {
+        let sandbox = try await ClustaarSandboxServer.start()
+        defer { Task { await sandbox.shutdown() } }
+        // `serializer=binary` (what the binary v2 mode added) is ignored, as Phoenix ignores it.
         let client = try await TestWebSocketClient.connect(port: sandbox.port, query: "vsn=2.0.0&serializer=binary")
-        func send(_ ref: String, _ event: String, _ payload: String, topic: String = W.topic) async throws {
-            let message = PhoenixMessage(
-                joinRef: topic == "phoenix" ? nil : "1", ref: ref, topic: topic, event: event,
-                payload: .binary(ArraySlice(payload.utf8)))
-            try await client.send(binary: try PhoenixSerializer.binaryV2.encode(message, from: .client).bytes)
-        }
-        func receive() async throws -> PhoenixMessage {
-            let frame = try await client.next()
-            guard case .binary(let bytes) = frame else { throw TestClientError(description: "not binary: \(frame)") }
-            return try PhoenixSerializer.binaryV2.decode(.binary(bytes), from: .server)
-        }
-        func payloadText(_ message: PhoenixMessage) -> String {
-            Self.withoutTimestamps(String(decoding: message.payload.bytes, as: UTF8.self))
-        }
-        try await send("1", "phx_join", #"{"bot_id":"b","socketToken":"s"}"#)
-        let joined = try await receive()
-        #expect(joined.kind == .reply(status: "ok"))
-        #expect(payloadText(joined) == #"{"control":false}"#)
-        try await send("2", "interlocutor_reply", #"{"token":"x","body":{"type":"text","message":"Hi"}}"#)
-        let ack = try await receive()
-        let echo = try await receive()
-        let bot = try await receive()
-        #expect([ack.joinRef, ack.ref] == ["1", "2"])
-        #expect(ack.kind == .reply(status: "ok"))
-        #expect([echo.joinRef, echo.ref] == ["1", nil])
-        #expect(echo.event == "interlocutor_reply")
-        #expect(payloadText(echo) == #"{"message":"Hi","timestamp":"<t>","type":"text"}"#)
-        #expect(bot.event == "bot_reply")
+        try await client.send(text: W.join())
+        #expect(try await client.nextTexts(1) == [W.joinOK()])
+        let ping = PhoenixMessage(
+            joinRef: "1", ref: "2", topic: W.topic, event: "ping", payload: .binary([0, 1, 0xfe, 0xff]))
+        try await client.send(binary: try PhoenixSerializer.jsonV2.encode(ping, from: .client).bytes)
+        let frame = try await client.next()
+        guard case .binary(let bytes) = frame else { throw TestClientError(description: "not binary: \(frame)") }
         #expect(
-            payloadText(bot)
-                == #"{"fulfillment":{"actions":[{"alternatives":["Echo: Hi"],"text":"Echo: Hi","type":"send_text_action"}],"#
-                + #""source":{"step":{"id":"5c8a6f9e2b1d4a0012f3e7c1","name":"Welcome","type":"step"},"type":"step"}},"#
-                + #""input":{"message":"Hi","type":"text"},"interlocutor":{"id":"\#(W.interlocutorID)","type":"interlocutor"},"#
-                + #""session":{"values":{}}}"#)
-        try await send("3", "heartbeat", "{}", topic: "phoenix")
-        let heartbeat = try await receive()
-        #expect(
-            heartbeat == .reply(joinRef: nil, ref: "3", topic: "phoenix", status: "ok", response: .binary([123, 125])))
+            try PhoenixSerializer.jsonV2.decode(.binary(bytes), from: .server)
+                == .reply(joinRef: "1", ref: "2", topic: W.topic, status: "ok", response: .binary([0, 1, 0xfe, 0xff])))
         await client.close()
     }
 

@@ -1,3 +1,4 @@
+import ClustaarModels
 import ClustaarTestSupport
 import Foundation
 import PhoenixProtocol
@@ -91,6 +92,7 @@ enum Wire {
         case .send(.text(let bytes)): String(decoding: bytes, as: UTF8.self)
         case .send(.binary(let bytes)): "binary \(bytes)"
         case .close(let code, let reason): "close \(code) \(reason)"
+        case .room(let request): "room \(request)"
         }
     }
 }
@@ -137,9 +139,9 @@ struct SessionCase: Sendable, CustomTestStringConvertible {
                 frames: [#"["1","1","\#(t)","phx_join","params"]"#],
                 expected: [W.reply("1", "1", "error", #"{"reason":"join params must be an object"}"#)]),
             SessionCase(
-                name: "join of a topic that is not interlocutor:* is unmatched",
-                frames: [#"["2","2","room:lobby","phx_join",{}]"#],
-                expected: [W.reply(nil, "2", topic: "room:lobby", "error", #"{"reason":"unmatched topic"}"#)]),
+                name: "join of a topic neither interlocutor:* nor room:* is unmatched",
+                frames: [#"["2","2","lobby:main","phx_join",{}]"#],
+                expected: [W.reply(nil, "2", topic: "lobby:main", "error", #"{"reason":"unmatched topic"}"#)]),
             SessionCase(
                 name: "duplicate join: new ok reply, then phx_close with the old join_ref",
                 frames: [
@@ -416,7 +418,7 @@ struct SandboxSessionTests {
             case .object(let members):
                 if key == "action", let type = members["type"]?.stringValue { buttonActionTypes.insert(type) }
                 if key == "target", let type = members["type"]?.stringValue { targetTypes.insert(type) }
-                for (key, member) in members { collect(member, key: key) }
+                for member in members.members { collect(member.value, key: member.key) }
             case .array(let elements):
                 for element in elements { collect(element, key: nil) }
             default: break
@@ -474,35 +476,32 @@ struct SandboxSessionTests {
             ])
     }
 
-    @Test("binary v2: binary frames in and out; server pushes lose their ref")
-    func binaryV2WireForm() throws {
-        var connection = SandboxConnection(serializer: .binaryV2, now: Wire.now)
-        func send(_ message: PhoenixMessage) throws -> [PhoenixMessage] {
-            let frame = try PhoenixSerializer.binaryV2.encode(message, from: .client)
-            return try connection.frameReceived(frame, at: Wire.now).map { output in
-                guard case .send(.binary(let bytes)) = output else {
-                    throw TestClientError(description: "expected a binary frame, got \(output)")
-                }
-                return try PhoenixSerializer.binaryV2.decode(.binary(bytes), from: .server)
-            }
+    /// A binary frame's payload is raw bytes, as Phoenix's V2 serializer reads it: JSON inside a
+    /// binary frame is never parsed (the removed binary v2 mode relied on that).
+    @Test("vsn=2.0.0: a binary push carries bytes; a JSON join in a binary frame is refused")
+    func binaryFramesCarryBytes() throws {
+        var connection = SandboxConnection(serializer: .jsonV2, now: Wire.now)
+        func send(_ message: PhoenixMessage) throws -> [String] {
+            let frame = try PhoenixSerializer.jsonV2.encode(message, from: .client)
+            return connection.frameReceived(frame, at: Wire.now).map(Wire.render)
         }
+        func binary(_ text: String) -> PhoenixPayload { .binary(ArraySlice(text.utf8)) }
         let join = PhoenixMessage(
             joinRef: "1", ref: "1", topic: Wire.topic, event: "phx_join",
-            payload: .binary(ArraySlice(#"{"bot_id":"b","socketToken":"s"}"#.utf8)))
+            payload: binary(#"{"bot_id":"b","socketToken":"s"}"#))
+        #expect(try send(join) == [Wire.reply("1", "1", "error", #"{"reason":"missing bot_id"}"#)])
+        #expect(connection.session.joinedTopics == [])
+        var joinJSON = join
+        joinJSON.payload = .json(#"{"bot_id":"b","socketToken":"s"}"#)
+        #expect(try send(joinJSON) == [Wire.joinOK()])
+        let say = PhoenixMessage(
+            joinRef: "1", ref: "2", topic: Wire.topic, event: "interlocutor_reply",
+            payload: binary(#"{"token":"x","body":{"type":"text","message":"Hi"}}"#))
         #expect(
-            try send(join) == [
-                .reply(
-                    joinRef: "1", ref: "1", topic: Wire.topic, status: "ok",
-                    response: .binary(ArraySlice(#"{"control":false}"#.utf8)))
-            ])
-        let leave = PhoenixMessage(joinRef: "1", ref: "2", topic: Wire.topic, event: "phx_leave", payload: .emptyObject)
-        #expect(
-            try send(leave) == [
-                .reply(
-                    joinRef: "1", ref: "2", topic: Wire.topic, status: "ok", response: .binary(ArraySlice("{}".utf8))),
-                PhoenixMessage(
-                    joinRef: "1", ref: nil, topic: Wire.topic, event: "phx_close",
-                    payload: .binary(ArraySlice("{}".utf8))),
+            try send(say) == [
+                Wire.reply(
+                    "1", "2", "error", #"{"detail":"interlocutor_reply expects a JSON payload","reason":"bad request"}"#
+                )
             ])
     }
 

@@ -99,7 +99,7 @@ import Testing
     func malformedBinary(index: Int) throws {
         let (hex, sender, expected) = Self.binaryCases[index]
         let bytes = try #require([UInt8](hex: hex))
-        #expect(throws: expected) { try PhoenixSerializer.binaryV2.decode(.binary(bytes), from: sender) }
+        #expect(throws: expected) { try PhoenixSerializer.jsonV2.decode(.binary(bytes), from: sender) }
     }
 
     @Test func binaryV1IsRefused() {
@@ -112,32 +112,37 @@ import Testing
         }
     }
 
-    @Test func fieldsOver255BytesCannotBeEncoded() {
+    @Test func fieldsOver255BytesCannotBeEncoded() throws {
         let long = String(repeating: "x", count: 256)
-        let message = PhoenixMessage(joinRef: "1", ref: "2", topic: long, event: "e", payload: .emptyObject)
+        // Only a binary payload goes in a binary frame, whose header fields are 255 bytes at most.
+        let message = PhoenixMessage(joinRef: "1", ref: "2", topic: long, event: "e", payload: .binary([1]))
         #expect(throws: PhoenixCodingError.fieldTooLong(field: .topic, length: 256)) {
-            try PhoenixSerializer.binaryV2.encode(message)
+            try PhoenixSerializer.jsonV2.encode(message)
         }
         var event = message
         event.topic = "t"
         event.kind = .event(String(repeating: "é", count: 128))
         #expect(throws: PhoenixCodingError.fieldTooLong(field: .event, length: 256)) {
-            try PhoenixSerializer.binaryV2.encode(event)
+            try PhoenixSerializer.jsonV2.encode(event)
         }
         // 255 is the largest that fits.
         var fits = message
         fits.topic = String(repeating: "x", count: 255)
-        #expect(throws: Never.self) { try PhoenixSerializer.binaryV2.encode(fits) }
+        #expect(throws: Never.self) { try PhoenixSerializer.jsonV2.encode(fits) }
+        // A JSON payload goes in a text frame, where a long topic is no problem.
+        var json = message
+        json.payload = .emptyObject
+        #expect(try PhoenixSerializer.jsonV2.encode(json).bytes.count > 256)
     }
 
     @Test func messagesTheBinaryFormatCannotCarry() {
-        let clientReply = PhoenixMessage.reply(joinRef: "1", ref: "1", topic: "t", status: "ok", response: .emptyObject)
+        let clientReply = PhoenixMessage.reply(joinRef: "1", ref: "1", topic: "t", status: "ok", response: .binary([1]))
         #expect(throws: PhoenixCodingError.unencodable("binary v2 has no client reply")) {
-            try PhoenixSerializer.binaryV2.encode(clientReply, from: .client)
+            try PhoenixSerializer.jsonV2.encode(clientReply, from: .client)
         }
-        let serverPushWithRef = PhoenixMessage(joinRef: "1", ref: "2", topic: "t", event: "e", payload: .emptyObject)
+        let serverPushWithRef = PhoenixMessage(joinRef: "1", ref: "2", topic: "t", event: "e", payload: .binary([1]))
         #expect(throws: PhoenixCodingError.unencodable("a binary v2 server push carries no ref")) {
-            try PhoenixSerializer.binaryV2.encode(serverPushWithRef, from: .server)
+            try PhoenixSerializer.jsonV2.encode(serverPushWithRef, from: .server)
         }
     }
 

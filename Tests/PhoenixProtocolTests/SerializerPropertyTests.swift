@@ -67,9 +67,9 @@ enum RandomMessage {
     static func make(for serializer: PhoenixSerializer, sender: PhoenixPeer, using random: inout SplitMix64)
         -> PhoenixMessage
     {
-        let binaryHeader = serializer == .binaryV2
+        // v2 puts a binary payload (and only that) in a binary frame.
         let binaryPayload = serializer == .jsonV2 && Int.random(in: 0..<4, using: &random) == 0
-        let inBinaryFrame = binaryHeader || binaryPayload
+        let inBinaryFrame = binaryPayload
         let nameLimit = inBinaryFrame ? 12 : 40
         // Binary frames read an empty ref back as nil, so refs there are nil or non-empty.
         func ref() -> String? {
@@ -81,7 +81,7 @@ enum RandomMessage {
         var messageRef = ref()
         let topic = string(maxLength: nameLimit, using: &random)
         let payload: PhoenixPayload =
-            binaryPayload || (binaryHeader && Bool.random(using: &random))
+            binaryPayload
             ? .binary(
                 ArraySlice(
                     (0..<Int.random(in: 0...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })

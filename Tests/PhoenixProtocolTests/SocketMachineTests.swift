@@ -19,7 +19,7 @@ struct SocketURLTests {
         let configuration = try PhoenixSocketConfiguration(
             endpoint: "http://127.0.0.1:4100/socket/", serializer: .jsonV1)
         #expect(configuration.url.absoluteString == "ws://127.0.0.1:4100/socket/websocket?vsn=1.0.0")
-        let existing = try PhoenixSocketConfiguration(endpoint: "ws://h/socket/websocket", serializer: .binaryV2)
+        let existing = try PhoenixSocketConfiguration(endpoint: "ws://h/socket/websocket", serializer: .jsonV2)
         #expect(existing.url.absoluteString == "ws://h/socket/websocket?vsn=2.0.0")
     }
 

@@ -1,5 +1,5 @@
-// Suite 3 of the benchmarks (issue 8): the Phoenix serializers (v1 JSON, v2 JSON, v2 binary) on
-// heartbeats, joins and a ~1 KiB bot reply, and the whole inbound path "frame bytes -> typed
+// Suite 3 of the benchmarks (issue 8): the Phoenix serializers (v1 JSON, v2 JSON) on heartbeats,
+// joins, a ~1 KiB bot reply and (v2 only) a 1 KiB binary payload in a binary frame, and the whole inbound path "frame bytes -> typed
 // BotReply" beside the naive path peers use (JSONSerialization to [Any], re-encode the payload,
 // JSONDecoder) and beside JSONDecoder alone on the payload bytes.
 //
@@ -47,6 +47,14 @@ let join = PhoenixMessage(
     event: PhoenixEvent.join,
     payload: .json(#"{"interlocutor_token":"c2VjcmV0LXNvY2tldC10b2tlbi1mb3ItYmVuY2htYXJrcw","source":"webchat"}"#)
 )
+/// A client push of 1 KiB of raw bytes: v2 sends it in a binary frame; v1 cannot carry it.
+let binaryPush = PhoenixMessage(
+    joinRef: "7",
+    ref: "8",
+    topic: channelTopic,
+    event: "upload",
+    payload: .binary(ArraySlice((0..<1024).map { UInt8(truncatingIfNeeded: $0 &* 31) }))
+)
 let botReply = PhoenixMessage(
     joinRef: "7",
     ref: nil,
@@ -67,13 +75,15 @@ func serializerConfiguration() -> Benchmark.Configuration {
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = serializerConfiguration()
     let serializers: [(String, PhoenixSerializer)] = [
-        ("v1-json", .jsonV1), ("v2-json", .jsonV2), ("v2-binary", .binaryV2),
+        ("v1-json", .jsonV1), ("v2-json", .jsonV2),
     ]
     let messages: [(String, PhoenixMessage, PhoenixPeer)] = [
         ("heartbeat", heartbeat, .client), ("join", join, .client), ("bot-reply 1 KiB", botReply, .server),
     ]
     for (serializerName, serializer) in serializers {
-        for (messageName, message, sender) in messages {
+        let binary: [(String, PhoenixMessage, PhoenixPeer)] =
+            serializer == .jsonV2 ? [("binary 1 KiB", binaryPush, .client)] : []
+        for (messageName, message, sender) in messages + binary {
             Benchmark("serializer/\(serializerName) encode \(messageName)") { benchmark in
                 for _ in benchmark.scaledIterations {
                     blackHole(try? serializer.encode(message, from: sender))
