@@ -213,7 +213,8 @@ final class ChannelSink: PhoenixChannelObserver {
         case ClustaarEvent.control:
             decode(
                 ControlChange.self, event, payload, into: streams.controlChanges, as: ChannelEvent.controlChanged,
-                streams) { change in self.state.withLock { $0.control = change.control } }
+                streams
+            ) { change in self.state.withLock { $0.control = change.control } }
         default: break  // Phoenix events and events of newer servers: nothing to show.
         }
     }

@@ -10,7 +10,7 @@ import PhoenixProtocol
 /// | client sends | server answers |
 /// |---|---|
 /// | `heartbeat` on `phoenix` | ok reply `{}` |
-/// | `phx_join` on `interlocutor:<id>` | ok `{"control":<bool>}`; error `missing bot_id`, `missing socketToken`, `unauthorized` (token `"bad"`), `too many channels joined` |
+/// | `phx_join` on `interlocutor:<id>` | ok `{"control":<bool>}` (the server-wide `SandboxControl`); error `missing bot_id`, `missing socketToken`, `unauthorized` (token `"bad"`), `too many channels joined` |
 /// | `phx_join` on a joined topic | the new join's reply, then `phx_close` with the OLD join_ref |
 /// | `phx_join` on another topic | error `unmatched topic`, join_ref null |
 /// | `phx_leave` | ok `{}`, then `phx_close` if the topic was joined |
@@ -77,8 +77,9 @@ public struct SandboxSession: Sendable {
 
     /// A session with no channel joined. `control` is the server's shared control state; a
     /// session alone gets its own.
-    public init(configuration: SandboxConfiguration = SandboxConfiguration(), control: SandboxControl = SandboxControl())
-    {
+    public init(
+        configuration: SandboxConfiguration = SandboxConfiguration(), control: SandboxControl = SandboxControl()
+    ) {
         self.configuration = configuration
         self.control = control
     }
@@ -372,8 +373,9 @@ public struct SandboxSession: Sendable {
     /// `interlocutorID`, with its join_ref; nil when that channel is not joined here.
     public func controlPush(interlocutorID: String, taken: Bool, at now: Date) -> PhoenixMessage? {
         let topic = "interlocutor:\(interlocutorID)"
-        guard let channel = channels[topic], case .send(let message) = push(
-            "control", SandboxBot.control(taken, at: now), on: channel, topic: topic)
+        guard let channel = channels[topic],
+            case .send(let message) = push(
+                "control", SandboxBot.control(taken, at: now), on: channel, topic: topic)
         else { return nil }
         return message
     }

@@ -205,7 +205,8 @@ struct ClustaarChat: AsyncParsableCommand {
                         await activity.touched()
                         await output.event("joined", [("control", .bool(status.control)), ("rejoin", true)])
                         await output.text(
-                            status.control ? "(rejoined: an agent holds the conversation)" : "(rejoined: the bot answers)")
+                            status.control
+                                ? "(rejoined: an agent holds the conversation)" : "(rejoined: the bot answers)")
                     case .errored(let cause):
                         await activity.touched()
                         await output.event("channel_error", [("message", .string("\(cause)")), ("rejoining", true)])

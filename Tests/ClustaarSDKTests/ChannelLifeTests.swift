@@ -154,7 +154,8 @@ func describe(_ event: ChannelEvent?) -> String {
     case nil: "end"
     case .joined(let status, let isRejoin): "\(isRejoin ? "rejoined" : "joined") control \(status.control)"
     case .errored(let cause): "errored \(cause)"
-    case .rejected(let status, let response, let willRetry): "rejected \(status) \(response)\(willRetry ? " retrying" : "")"
+    case .rejected(let status, let response, let willRetry):
+        "rejected \(status) \(response)\(willRetry ? " retrying" : "")"
     case .closed(let cause): "closed \(cause)"
     case .controlChanged(let change): "control \(change.control) at \(describe(change.at))"
     case .botReply: "bot_reply"

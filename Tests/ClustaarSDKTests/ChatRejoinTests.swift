@@ -8,13 +8,17 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct ChatRejoinTests {
     @Test func everyRejoinIsPrintedInJSON() async throws {
         let chat = try await RunningChat(["--transport", "posix", "--json"])
-        #expect(try await chat.line { $0.contains(#""event":"joined""#) } == #"{"control":false,"event":"joined","rejoin":false}"#)
+        #expect(
+            try await chat.line { $0.contains(#""event":"joined""#) }
+                == #"{"control":false,"event":"joined","rejoin":false}"#)
         chat.sandbox.setControl(interlocutorID: RunningChat.interlocutorID, taken: true)
         #expect(try await chat.line { $0.contains(#""event":"control""#) } == #"{"control":true,"event":"control"}"#)
         try await chat.sandbox.restart()
         let error = try await chat.line { $0.contains(#""event":"channel_error""#) }
         #expect(error == #"{"event":"channel_error","message":"the connection was lost","rejoining":true}"#)
-        #expect(try await chat.line { $0.contains(#""event":"joined""#) } == #"{"control":true,"event":"joined","rejoin":true}"#)
+        #expect(
+            try await chat.line { $0.contains(#""event":"joined""#) }
+                == #"{"control":true,"event":"joined","rejoin":true}"#)
         #expect(try await chat.finish() == 0)
     }
 
@@ -24,7 +28,9 @@ import Testing
         chat.sandbox.setControl(interlocutorID: RunningChat.interlocutorID, taken: true)
         #expect(try await chat.line { $0.hasPrefix("(an agent") } == "(an agent took control)")
         try await chat.sandbox.restart()
-        #expect(try await chat.line { $0.hasPrefix("(channel error") } == "(channel error: the connection was lost; rejoining)")
+        #expect(
+            try await chat.line { $0.hasPrefix("(channel error") }
+                == "(channel error: the connection was lost; rejoining)")
         #expect(try await chat.line { $0.hasPrefix("(rejoined") } == "(rejoined: an agent holds the conversation)")
         #expect(try await chat.finish() == 0)
     }

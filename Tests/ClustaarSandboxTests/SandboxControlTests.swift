@@ -27,7 +27,9 @@ struct SandboxControlTests {
         // An agent releases from outside: the joined connection's push carries its join_ref.
         #expect(control.set(interlocutorID: W.interlocutorID, taken: false))
         let push = second.controlPush(interlocutorID: W.interlocutorID, taken: false, at: W.now)
-        #expect(push.map { W.render(.send($0)) } == W.push("control", #"{"at":\#(W.unixSeconds),"value":false}"#, joinRef: "7"))
+        #expect(
+            push.map { W.render(.send($0)) }
+                == W.push("control", #"{"at":\#(W.unixSeconds),"value":false}"#, joinRef: "7"))
         #expect(second.controlPush(interlocutorID: "someone-else", taken: true, at: W.now) == nil)
         #expect(send(&first, W.join("9")) == [W.joinOK("9"), W.phxClose("1")])
     }

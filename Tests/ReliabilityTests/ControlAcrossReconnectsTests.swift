@@ -56,7 +56,10 @@ import Testing
         try await setup.joined()
 
         try await setup.sandbox.restart()
-        #expect(await Life.take(3, from: &events) == ["joined control false", "errored the connection was lost", "rejoined control false"])
+        #expect(
+            await Life.take(3, from: &events) == [
+                "joined control false", "errored the connection was lost", "rejoined control false",
+            ])
         try await setup.say("take control")
         #expect(
             await Life.take(3, from: &events) == [
