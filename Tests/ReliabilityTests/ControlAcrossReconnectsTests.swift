@@ -8,12 +8,19 @@ import Testing
 /// conversation server-wide (as the real service does), so a rejoin's reply tells what changed
 /// while the client was away; the app hears it exactly once, in order with the channel's life.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ControlAcrossReconnectsTests {
+    /// Generous join and push timeouts: a loaded machine must not turn a slow answer into a
+    /// failure (nothing here measures time).
+    static func patient(_ configuration: inout ClustaarWebChatService.Configuration) {
+        configuration.joinTimeout = .seconds(60)
+        configuration.pushTimeout = .seconds(60)
+    }
+
     /// An agent takes the conversation (the app hears `control`), the connection is cut, the
     /// rejoin says control: true (no second change); the agent gives it back while the client is
     /// disconnected, and the next rejoin brings that change, once.
     @Test(arguments: TransportKind.allCases)
     func controlTakenAndReleasedAcrossCuts(kind: TransportKind) async throws {
-        let setup = try await FaultSetup(kind)
+        let setup = try await FaultSetup(kind, configure: Self.patient)
         var events = setup.channel.events.makeAsyncIterator()
         var changes = setup.channel.controlChanges.makeAsyncIterator()
         try await setup.joined()
@@ -50,7 +57,7 @@ import Testing
     /// control an agent holds survives the restart, and an unchanged control is no change.
     @Test(arguments: TransportKind.allCases)
     func serverRestartKeepsTheControlAndMakesNoDuplicateChange(kind: TransportKind) async throws {
-        let setup = try await FaultSetup(kind)
+        let setup = try await FaultSetup(kind, configure: Self.patient)
         var events = setup.channel.events.makeAsyncIterator()
         var statuses = setup.channel.joinStatuses.makeAsyncIterator()
         try await setup.joined()
