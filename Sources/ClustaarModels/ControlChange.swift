@@ -4,7 +4,8 @@ import Foundation
 public struct ControlChange: Sendable, Hashable, Codable {
     /// True when an agent took control, false when it is released back to the bot (`value`).
     public var control: Bool
-    /// When it happened; nil when absent or `null`.
+    /// When it happened; nil when absent or `null`, and for a change an SDK learnt from a rejoin's
+    /// reply (which says who holds the conversation, not since when).
     public var at: ControlTimestamp?
 
     /// A change of control: `control` true when an agent takes it, at `at`.

@@ -19,7 +19,22 @@ public enum ChannelEventError: Error, Sendable, Hashable, CustomStringConvertibl
 }
 
 /// Everything a channel receives, as one value: what `InterlocutorChannel.events` yields, in the
-/// order the server sent it.
+/// order it happened. The server's events and the channel's own life share one order, so a chat
+/// view can show "reconnecting…" and "back" exactly where they fell in the conversation.
+///
+/// A channel's life, as `events` tells it:
+///
+/// ```
+/// joined(_, isRejoin: false)                     the first join (`join()` returns the same status)
+/// … botReply, agentReply, controlChanged …
+/// errored(.connectionLost)                       the socket dropped; the channel waits for it
+/// errored(.joinTimedOut)                         (a rejoin unanswered: tried again later)
+/// rejected(status:response:willRetry: true)      (a rejoin refused, retried by the join-error policy)
+/// joined(_, isRejoin: true)                      back; the status is the server's state now
+/// controlChanged(…)                              only when the rejoin's `control` differs
+/// …
+/// closed(.left)                                  the last event; the streams end
+/// ```
 public enum ChannelEvent: Sendable, Hashable {
     /// A reply of the bot (`bot_reply`).
     case botReply(BotReply)
@@ -27,20 +42,61 @@ public enum ChannelEvent: Sendable, Hashable {
     case agentReply(AgentReply)
     /// The server's echo of what the interlocutor sent (`interlocutor_reply`).
     case interlocutorReply(InterlocutorReplyBody)
-    /// An agent took control, or gave it back to the bot (`control`).
+    /// An agent took control, or gave it back to the bot: a `control` event of the server, or a
+    /// rejoin whose `control` differs from the last one the channel told (then `at` is nil: the
+    /// join reply does not say when it happened). It follows that rejoin's `.joined`.
     case controlChanged(ControlChange)
     /// An event whose payload could not be read; the channel goes on.
     case error(ChannelEventError)
+    /// The server accepted a join: the first one of `join()` (`isRejoin` false), or one the
+    /// channel made by itself after a drop, a crash or a refused rejoin (`isRejoin` true). The
+    /// status says whether a human agent holds the conversation now.
+    case joined(JoinStatus, isRejoin: Bool)
+    /// The channel stopped working for now and rejoins by itself; the cause says why. Messages
+    /// sent meanwhile wait (bounded) for the rejoin.
+    case errored(ChannelErrorCause)
+    /// The server refused a join (`status` is not `ok`; `response` is its answer, raw). With
+    /// `willRetry` the join-error policy tries again later; without, `.closed(.joinRejected)`
+    /// follows.
+    case rejected(status: String, response: JSONValue, willRetry: Bool)
+    /// The channel ended (left, closed by the server, refused, or the service disconnected):
+    /// the last event; every stream ends after it. A new `join()` starts a new life.
+    case closed(ChannelCloseCause)
 }
+
+/// Why a channel stopped working for now: it rejoins by itself.
+public enum ChannelErrorCause: Sendable, Hashable, CustomStringConvertible {
+    /// The connection was lost; the channel rejoins once the service has reconnected.
+    case connectionLost
+    /// The channel crashed on the server (`phx_error`, whose payload this is: null when it is
+    /// not JSON); it rejoins after the rejoin delay.
+    case crashed(JSONValue)
+    /// A rejoin got no answer within the join timeout; it is tried again after the rejoin delay.
+    case joinTimedOut
+
+    public var description: String {
+        switch self {
+        case .connectionLost: "the connection was lost"
+        case .crashed(let payload): "the channel crashed on the server: \(payload)"
+        case .joinTimedOut: "the server did not answer the rejoin in time"
+        }
+    }
+}
+
+/// Why a channel ended: left, closed by the server, refused, timed out, or disconnected.
+public typealias ChannelCloseCause = PhoenixChannelCloseCause
 
 /// The event streams of one channel. PhoenixClient hands it each event of the channel as it is
 /// produced; it decodes each Clustaar event once, straight from the payload bytes, and fans it out.
+/// It also remembers the last `control` the app was told, so that a rejoin whose reply differs
+/// is reported as a control change, and one that agrees is not.
 final class ChannelSink: PhoenixChannelObserver {
     private struct Streams {
         let botReplies = Broadcast<BotReply>()
         let agentReplies = Broadcast<AgentReply>()
         let interlocutorReplies = Broadcast<InterlocutorReplyBody>()
         let controlChanges = Broadcast<ControlChange>()
+        let joinStatuses = Broadcast<JoinStatus>()
         let errors = Broadcast<ChannelEventError>()
         let events = Broadcast<ChannelEvent>()
 
@@ -49,48 +105,98 @@ final class ChannelSink: PhoenixChannelObserver {
             agentReplies.finish()
             interlocutorReplies.finish()
             controlChanges.finish()
+            joinStatuses.finish()
             errors.finish()
             events.finish()
         }
     }
 
-    private let streams = Locked((current: Streams(), ended: false))
+    private struct State {
+        var current = Streams()
+        var ended = false
+        /// The last control the app was told (a join, a rejoin, a `control` event); nil before
+        /// the first join of this life.
+        var control: Bool?
+    }
 
-    private var current: Streams { streams.withLock { $0.current } }
+    private let state = Locked(State())
+
+    private var current: Streams { state.withLock { $0.current } }
 
     var botReplies: AsyncStream<BotReply> { current.botReplies.subscribe() }
     var agentReplies: AsyncStream<AgentReply> { current.agentReplies.subscribe() }
     var interlocutorReplies: AsyncStream<InterlocutorReplyBody> { current.interlocutorReplies.subscribe() }
     var controlChanges: AsyncStream<ControlChange> { current.controlChanges.subscribe() }
+    var joinStatuses: AsyncStream<JoinStatus> { current.joinStatuses.subscribe() }
     var errors: AsyncStream<ChannelEventError> { current.errors.subscribe() }
     var events: AsyncStream<ChannelEvent> { current.events.subscribe() }
+    var control: Bool? { state.withLock { $0.control } }
 
     func channelWillJoin() { reopenIfEnded() }
 
     func channel(_ event: PhoenixChannelEvent) {
         switch event {
         case .message(let message): deliver(event: message.event, payload: message.payload)
-        case .closed: end()
-        // The channel's life reaches the Clustaar streams with issue 17.
-        case .joined, .errored, .rejected: break
+        case .joined(let response, let isRejoin): joined(response: response, isRejoin: isRejoin)
+        case .errored(let cause):
+            let clustaarCause: ChannelErrorCause =
+                switch cause {
+                case .connectionLost: .connectionLost
+                case .crashed(let payload): .crashed(ClustaarError.json(payload))
+                case .joinTimedOut: .joinTimedOut
+                }
+            current.events.send(.errored(clustaarCause))
+        case .rejected(let status, let response, let willRetry):
+            current.events.send(.rejected(status: status, response: ClustaarError.json(response), willRetry: willRetry))
+        case .closed(let cause):
+            current.events.send(.closed(cause))
+            end()
         }
     }
 
-    /// Before a new join of an ended channel: fresh streams for the new life.
+    /// Before a new join of an ended channel: fresh streams (and no control told yet) for the
+    /// new life.
     func reopenIfEnded() {
-        streams.withLock { state in
-            if state.ended { state = (Streams(), false) }
+        state.withLock { state in
+            if state.ended { state = State() }
         }
     }
 
     /// The channel ended: every stream finishes.
     func end() {
-        let streams = streams.withLock { state -> Streams? in
+        let streams = state.withLock { state -> Streams? in
             guard !state.ended else { return nil }
             state.ended = true
             return state.current
         }
         streams?.finish()
+    }
+
+    /// A join succeeded: its status on `joinStatuses` and `events`, then, for a rejoin whose
+    /// `control` differs from the last one told, the change. An unreadable reply is reported on
+    /// `errors` and counts as the last control known (false if none): nothing is invented.
+    private func joined(response: PhoenixPayload, isRejoin: Bool) {
+        let streams = current
+        var status: JoinStatus
+        do {
+            status = try ClustaarJSON.decode(JoinStatus.self, from: response.bytes)
+        } catch {
+            let failure = ChannelEventError.undecodable(event: PhoenixEvent.reply, error: error)
+            streams.errors.send(failure)
+            streams.events.send(.error(failure))
+            status = JoinStatus(control: control ?? false)
+        }
+        let told = state.withLock { state -> Bool? in
+            defer { state.control = status.control }
+            return state.control
+        }
+        streams.joinStatuses.send(status)
+        streams.events.send(.joined(status, isRejoin: isRejoin))
+        if isRejoin, let told, told != status.control {
+            let change = ControlChange(control: status.control, at: nil)
+            streams.controlChanges.send(change)
+            streams.events.send(.controlChanged(change))
+        }
     }
 
     func deliver(event: String, payload: PhoenixPayload) {
@@ -107,7 +213,8 @@ final class ChannelSink: PhoenixChannelObserver {
         case ClustaarEvent.control:
             decode(
                 ControlChange.self, event, payload, into: streams.controlChanges, as: ChannelEvent.controlChanged,
-                streams)
+                streams
+            ) { change in self.state.withLock { $0.control = change.control } }
         default: break  // Phoenix events and events of newer servers: nothing to show.
         }
     }
@@ -118,12 +225,14 @@ final class ChannelSink: PhoenixChannelObserver {
         _ payload: PhoenixPayload,
         into broadcast: Broadcast<Value>,
         as wrap: (Value) -> ChannelEvent,
-        _ streams: Streams
+        _ streams: Streams,
+        whenDecoded remember: (Value) -> Void = { _ in }
     ) {
         let failure: ChannelEventError
         do {
             switch try ClustaarEnvelope.decode(type, from: payload.bytes) {
             case .value(let value):
+                remember(value)
                 // The kind's stream first, then the ordered stream: both see the server's order.
                 broadcast.send(value)
                 streams.events.send(wrap(value))

@@ -6,11 +6,17 @@ import TransportCore
 /// The channel of one interlocutor: join it, send what the user says or clicks, and read the
 /// bot's and agents' replies.
 ///
-/// Streams (`botReplies`, `agentReplies`, `interlocutorReplies`, `controlChanges`, `errors`)
-/// may be read by any number of tasks; each access is a new subscription that sees the events
-/// from then on. They end when the channel ends (left, closed by the server, rejected, or the
-/// service disconnected). A payload that fails to decode is reported on `errors`; the other
-/// streams go on.
+/// Streams (`events`, `botReplies`, `agentReplies`, `interlocutorReplies`, `controlChanges`,
+/// `joinStatuses`, `errors`) may be read by any number of tasks; each access is a new
+/// subscription that sees the events from then on. They end when the channel ends (left, closed
+/// by the server, rejected, or the service disconnected). A payload that fails to decode is
+/// reported on `errors`; the other streams go on.
+///
+/// Once joined, the channel rejoins by itself after every drop, crash or server restart.
+/// `events` tells each step (`.errored`, `.rejected`, `.joined(_, isRejoin: true)`), and since
+/// the rejoin's reply is where the app learns whether an agent took (or gave back) the
+/// conversation meanwhile, a rejoin whose `control` differs from the last one told is also a
+/// `controlChanges` element: an app that only watches `controlChanges` stays right.
 public final class InterlocutorChannel: Sendable {
     /// Where the join params come from.
     enum Params: Sendable {
@@ -121,13 +127,24 @@ public final class InterlocutorChannel: Sendable {
     public var agentReplies: AsyncStream<AgentReply> { sink.agentReplies }
     /// What the interlocutor said, as echoed by the server (e.g. from another tab).
     public var interlocutorReplies: AsyncStream<InterlocutorReplyBody> { sink.interlocutorReplies }
-    /// An agent took control (`control == true`) or gave it back to the bot.
+    /// An agent took control (`control == true`) or gave it back to the bot: every `control`
+    /// event, and every rejoin whose `control` differs from the last one told (by the first
+    /// join, a `control` event or an earlier rejoin). A change learnt from a rejoin has no `at`
+    /// (nil): the join reply does not say when it happened, and "now" would be wrong.
     public var controlChanges: AsyncStream<ControlChange> { sink.controlChanges }
+    /// The status of every successful join: the first one (the value `join()` returns) and
+    /// every rejoin after a drop, a crash or a server restart. Subscribe before `join()` to see
+    /// the first.
+    public var joinStatuses: AsyncStream<JoinStatus> { sink.joinStatuses }
+    /// Whether a human agent holds the conversation, as last told by the server (a join, a
+    /// rejoin or a `control` event); nil before the first join of the channel's current life.
+    public var control: Bool? { sink.control }
     /// Events that could not be decoded, and errors the server sent in place of an event.
     public var errors: AsyncStream<ChannelEventError> { sink.errors }
-    /// Every event of the streams above in one stream, in the order the server sent them: use it
-    /// when the order across kinds matters (a transcript, a chat view). Each access is a new
-    /// subscription that sees what arrives from then on.
+    /// Every event of the streams above in one stream, in the order the server sent them, with
+    /// the channel's life in the same order (joined, errored, rejected, closed): use it when the
+    /// order across kinds matters (a transcript, a chat view). Each access is a new subscription
+    /// that sees what arrives from then on; it ends after `.closed`.
     public var events: AsyncStream<ChannelEvent> { sink.events }
 
     private static func payload(_ value: some Encodable) throws(ClustaarError) -> PhoenixPayload {

@@ -5,6 +5,8 @@
 // - `SandboxSession` (pure): one socket's Phoenix logic, decoded messages in, messages out.
 // - `SandboxRooms` (pure): the `room:*` channels' shared side: Phoenix.Presence and broadcasts
 //   across every connection of a server.
+// - `SandboxControl`: who holds each interlocutor's conversation, server-wide (as the real
+//   service keeps it): joins on any connection reply it, it survives restarts.
 // - `SandboxBot` (pure): every payload the sandbox writes, and what the bot answers.
 // - `SandboxConnection` (pure): a session behind a serializer; frames in, frames out, idle timeout.
 // - `SandboxEndpoint` (pure): which URLs upgrade, and with which serializer.

@@ -15,6 +15,7 @@ import TransportCore
 /// ```swift
 /// let sandbox = try await ClustaarSandboxServer.start(host: "127.0.0.1", port: 0)
 /// let endpoint = sandbox.url          // ws://127.0.0.1:<port>/socket
+/// sandbox.setControl(interlocutorID: id, taken: true)  // an agent takes the conversation
 /// try await sandbox.restart()         // same port: clients see a close, then reconnect
 /// await sandbox.shutdown()
 /// ```
@@ -89,6 +90,24 @@ public final class ClustaarSandboxServer: Sendable {
     /// E.g. `setBehavior(SandboxBehavior(bot: .silent))` makes `interlocutor_reply` pushes time out.
     public func setBehavior(_ behavior: SandboxBehavior) {
         registry.behavior = behavior
+    }
+
+    /// Whether a human agent holds `interlocutorID`'s conversation now (a join replies this
+    /// `control`).
+    public func isControlTaken(interlocutorID: String) -> Bool {
+        registry.control.isTaken(interlocutorID: interlocutorID)
+    }
+
+    /// Makes an agent take (`true`) or release (`false`) `interlocutorID`'s conversation, as a
+    /// human agent would from the back office, whether the interlocutor is connected or not.
+    /// Like the real service, the state belongs to the server (every connection, and every
+    /// `restart()`, sees it), and each channel of that interlocutor joined now gets a `control`
+    /// event `{"at":…,"value":taken}`. Nothing is sent when the state does not change.
+    ///
+    /// - Returns: whether the state changed.
+    @discardableResult
+    public func setControl(interlocutorID: String, taken: Bool) -> Bool {
+        registry.setControl(interlocutorID: interlocutorID, taken: taken, at: Date())
     }
 
     /// Listens again on the same port after `stop()`. Does nothing if already listening.

@@ -30,10 +30,15 @@ public struct SandboxConnection: Sendable {
     public private(set) var isClosing = false
 
     /// A new connection, just upgraded at `now`.
-    public init(serializer: PhoenixSerializer, configuration: SandboxConfiguration = SandboxConfiguration(), now: Date)
-    {
+    /// `control` is the server's shared control state (a connection alone gets its own).
+    public init(
+        serializer: PhoenixSerializer,
+        configuration: SandboxConfiguration = SandboxConfiguration(),
+        control: SandboxControl = SandboxControl(),
+        now: Date
+    ) {
         self.serializer = serializer
-        self.session = SandboxSession(configuration: configuration)
+        self.session = SandboxSession(configuration: configuration, control: control)
         self.idleDeadline = now.addingTimeInterval(configuration.idleTimeout.timeInterval)
     }
 
@@ -90,6 +95,14 @@ public struct SandboxConnection: Sendable {
     /// to send, or nothing if the socket is closing or the room is no longer joined here.
     public func deliver(_ message: PhoenixMessage) -> PhoenixFrame? {
         guard !isClosing, session.isJoined(message.topic) else { return nil }
+        return try? serializer.encode(wireForm(of: message), from: .server)
+    }
+
+    /// The frame of the `control` push an agent's take or release sends to this connection's
+    /// channel of `interlocutorID`; nil if it is not joined here or the socket is closing.
+    public func controlPush(interlocutorID: String, taken: Bool, at now: Date) -> PhoenixFrame? {
+        guard !isClosing, let message = session.controlPush(interlocutorID: interlocutorID, taken: taken, at: now)
+        else { return nil }
         return try? serializer.encode(wireForm(of: message), from: .server)
     }
 

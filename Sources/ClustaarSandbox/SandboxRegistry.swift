@@ -8,8 +8,17 @@ struct SandboxRoomDelivery: Sendable {
     var message: PhoenixMessage
 }
 
+/// An agent took or released an interlocutor's conversation: each connection pushes `control`
+/// to its channel of that interlocutor, if joined (fired as a user event on its event loop).
+struct SandboxControlDelivery: Sendable {
+    var interlocutorID: String
+    var taken: Bool
+    var at: Date
+}
+
 /// What a sandbox server shares between its connections: the open sockets, the counters, the
-/// current behavior and the `room:*` rooms. Thread-safe; connections on any event loop use it.
+/// current behavior, the `room:*` rooms and who holds each conversation. Thread-safe;
+/// connections on any event loop use it.
 final class SandboxRegistry: Sendable {
     private struct State {
         var behavior = SandboxBehavior()
@@ -24,6 +33,8 @@ final class SandboxRegistry: Sendable {
     }
 
     private let state = Locked(State())
+    /// Who holds each interlocutor's conversation; kept across connections and restarts.
+    let control = SandboxControl()
 
     var behavior: SandboxBehavior {
         get { state.withLock { $0.behavior } }
@@ -101,6 +112,21 @@ final class SandboxRegistry: Sendable {
             }
         }
         return mine
+    }
+
+    /// An agent takes or releases `interlocutorID`'s conversation. When that changes the state,
+    /// every connection with that interlocutor's channel joined gets `control`; returns whether
+    /// it changed.
+    func setControl(interlocutorID: String, taken: Bool, at now: Date) -> Bool {
+        state.withLock { state in
+            // Under the lock, so that two changes reach every connection in the same order.
+            guard control.set(interlocutorID: interlocutorID, taken: taken) else { return false }
+            let event = SandboxControlDelivery(interlocutorID: interlocutorID, taken: taken, at: now)
+            for channel in state.mailboxes.values {
+                channel.eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(event) }
+            }
+            return true
+        }
     }
 
     func authTokenReceived(_ token: String) {

@@ -10,7 +10,7 @@ import PhoenixProtocol
 /// | client sends | server answers |
 /// |---|---|
 /// | `heartbeat` on `phoenix` | ok reply `{}` |
-/// | `phx_join` on `interlocutor:<id>` | ok `{"control":<bool>}`; error `missing bot_id`, `missing socketToken`, `unauthorized` (token `"bad"`), `too many channels joined` |
+/// | `phx_join` on `interlocutor:<id>` | ok `{"control":<bool>}` (the server-wide `SandboxControl`); error `missing bot_id`, `missing socketToken`, `unauthorized` (token `"bad"`), `too many channels joined` |
 /// | `phx_join` on a joined topic | the new join's reply, then `phx_close` with the OLD join_ref |
 /// | `phx_join` on another topic | error `unmatched topic`, join_ref null |
 /// | `phx_leave` | ok `{}`, then `phx_close` if the topic was joined |
@@ -71,12 +71,17 @@ public struct SandboxSession: Sendable {
     /// The channel limit comes from here.
     public let configuration: SandboxConfiguration
     private var channels: [String: Channel] = [:]
-    /// Interlocutors whose conversation an agent holds (survives a leave and rejoin).
-    private var controlTaken: Set<String> = []
+    /// Interlocutors whose conversation an agent holds: shared by every session of a server
+    /// (it survives a leave and rejoin, a reconnect and a server restart).
+    public let control: SandboxControl
 
-    /// A session with no channel joined.
-    public init(configuration: SandboxConfiguration = SandboxConfiguration()) {
+    /// A session with no channel joined. `control` is the server's shared control state; a
+    /// session alone gets its own.
+    public init(
+        configuration: SandboxConfiguration = SandboxConfiguration(), control: SandboxControl = SandboxControl()
+    ) {
         self.configuration = configuration
+        self.control = control
     }
 
     /// The topics joined now, sorted.
@@ -86,7 +91,7 @@ public struct SandboxSession: Sendable {
     public func isJoined(_ topic: String) -> Bool { channels[topic] != nil }
 
     /// Whether an agent holds the conversation of this interlocutor.
-    public func isControlTaken(interlocutorID: String) -> Bool { controlTaken.contains(interlocutorID) }
+    public func isControlTaken(interlocutorID: String) -> Bool { control.isTaken(interlocutorID: interlocutorID) }
 
     /// Handles one message from the client.
     public mutating func received(
@@ -173,8 +178,8 @@ public struct SandboxSession: Sendable {
         } else {
             let interlocutorID = String(message.topic.dropFirst(interlocutorPrefix.count))
             validated = validateJoin(message.payload).map { botID in
-                let control = controlTaken.contains(interlocutorID)
-                return (.interlocutor(id: interlocutorID, botID: botID), SandboxBot.joinResponse(control: control), [:])
+                let taken = control.isTaken(interlocutorID: interlocutorID)
+                return (.interlocutor(id: interlocutorID, botID: botID), SandboxBot.joinResponse(control: taken), [:])
             }
         }
         var tracking: Action?
@@ -309,16 +314,16 @@ public struct SandboxSession: Sendable {
         }
         switch (command, content) {
         case (.takeControl, _):
-            controlTaken.insert(interlocutorID)
+            control.set(interlocutorID: interlocutorID, taken: true)
             actions.append(push("control", SandboxBot.control(true, at: now), on: channel, topic: message.topic))
             actions.append(
                 push("agent_reply", SandboxBot.agentReply(SandboxBot.agentGreeting), on: channel, topic: message.topic))
         case (.releaseControl, _):
-            controlTaken.remove(interlocutorID)
+            control.set(interlocutorID: interlocutorID, taken: false)
             actions.append(push("control", SandboxBot.control(false, at: now), on: channel, topic: message.topic))
             actions.append(
                 botReply(SandboxBot.textReply(SandboxBot.botIsBack, input: body, interlocutorID: interlocutorID)))
-        case (_, .text(let text)) where controlTaken.contains(interlocutorID):
+        case (_, .text(let text)) where control.isTaken(interlocutorID: interlocutorID):
             actions.append(
                 push(
                     "agent_reply", SandboxBot.agentReply(SandboxBot.agentAnswer(to: text)), on: channel,
@@ -362,6 +367,17 @@ public struct SandboxSession: Sendable {
             PhoenixMessage(
                 joinRef: channel.joinRef, ref: nil, topic: topic, event: event,
                 payload: .json(ArraySlice(payload.encoded))))
+    }
+
+    /// The `control` push an agent's take or release sends to this session's channel of
+    /// `interlocutorID`, with its join_ref; nil when that channel is not joined here.
+    public func controlPush(interlocutorID: String, taken: Bool, at now: Date) -> PhoenixMessage? {
+        let topic = "interlocutor:\(interlocutorID)"
+        guard let channel = channels[topic],
+            case .send(let message) = push(
+                "control", SandboxBot.control(taken, at: now), on: channel, topic: topic)
+        else { return nil }
+        return message
     }
 
     /// The channel on `topic` crashed (e.g. it pushed what the serializer cannot carry): it is

@@ -28,7 +28,8 @@ final class SandboxWebSocketHandler: ChannelInboundHandler {
     private var roomID: SandboxRooms.ConnectionID?
 
     init(serializer: PhoenixSerializer, configuration: SandboxConfiguration, registry: SandboxRegistry) {
-        self.connection = SandboxConnection(serializer: serializer, configuration: configuration, now: Date())
+        self.connection = SandboxConnection(
+            serializer: serializer, configuration: configuration, control: registry.control, now: Date())
         self.registry = registry
     }
 
@@ -91,6 +92,14 @@ final class SandboxWebSocketHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let delivery = event as? SandboxRoomDelivery {
             guard !closeFrameSent, let frame = connection.deliver(delivery.message) else { return }
+            write(frame, context: context)
+            context.flush()
+            return
+        }
+        if let push = event as? SandboxControlDelivery {
+            guard !closeFrameSent,
+                let frame = connection.controlPush(interlocutorID: push.interlocutorID, taken: push.taken, at: push.at)
+            else { return }
             write(frame, context: context)
             context.flush()
             return

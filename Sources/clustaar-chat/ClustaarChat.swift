@@ -131,7 +131,7 @@ struct ClustaarChat: AsyncParsableCommand {
         do {
             try await service.connect()
             let status = try await channel.join()
-            await output.event("joined", [("control", .bool(status.control))])
+            await output.event("joined", [("control", .bool(status.control)), ("rejoin", false)])
             await output.text(status.control ? "(joined: an agent holds the conversation)" : "(joined)")
             await activity.touched()
 
@@ -240,6 +240,28 @@ struct ClustaarChat: AsyncParsableCommand {
                         await activity.touched()
                         await output.event("error", [("message", .string("\(error)"))])
                         await output.text("(event error: \(error))")
+                    case .joined(let status, let isRejoin):
+                        // The first join is printed once `join()` returns; every rejoin here.
+                        guard isRejoin else { continue }
+                        await activity.touched()
+                        await output.event("joined", [("control", .bool(status.control)), ("rejoin", true)])
+                        await output.text(
+                            status.control
+                                ? "(rejoined: an agent holds the conversation)" : "(rejoined: the bot answers)")
+                    case .errored(let cause):
+                        await activity.touched()
+                        await output.event("channel_error", [("message", .string("\(cause)")), ("rejoining", true)])
+                        await output.text("(channel error: \(cause); rejoining)")
+                    case .rejected(let status, let response, let willRetry):
+                        await activity.touched()
+                        await output.event(
+                            "join_rejected",
+                            [("status", .string(status)), ("response", response), ("retrying", .bool(willRetry))])
+                        await output.text("(join refused (\(status)): \(response)\(willRetry ? "; retrying" : ""))")
+                    case .closed(let cause):
+                        await activity.touched()
+                        await output.event("channel_closed", [("cause", .string("\(cause)"))])
+                        await output.text("(channel closed: \(cause))")
                     }
                 }
             },

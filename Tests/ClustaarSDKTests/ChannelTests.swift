@@ -175,6 +175,7 @@ import Testing
             case .interlocutorReply(let body): kinds.append("echo \(body == .text("Bonjour"))")
             case .error(.undecodable(let event, _)): kinds.append("undecodable \(event)")
             case .error(.server(let event, _)): kinds.append("server error \(event)")
+            case let other?: kinds.append("\(other)")
             case nil: kinds.append("end")
             }
         }

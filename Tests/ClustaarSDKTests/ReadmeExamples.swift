@@ -41,6 +41,33 @@ func chat(botID: String, interlocutorID: String, socketToken: String, botToken: 
 }
 
 import ClustaarSDK
+
+/// A chat view's status line, kept right across drops, crashes and server restarts: start it
+/// before `join()`, it ends when the channel does.
+func follow(_ channel: InterlocutorChannel) async {
+    for await event in channel.events {
+        switch event {
+        case .joined(let status, let isRejoin):
+            // Every join: the first, and each rejoin after a reconnect. The status is the
+            // server's state now (an agent may have taken the conversation while offline).
+            print(isRejoin ? "back online:" : "joined:", status.control ? "an agent answers" : "the bot answers")
+        case .controlChanged(let change):
+            // A `control` event, or a rejoin that found the state changed while offline (then
+            // `change.at` is nil); never twice for the same state.
+            print(change.control ? "an agent took control" : "the bot is back")
+        case .errored(let cause):
+            print("reconnecting: \(cause)")  // connection lost, crashed (phx_error), rejoin timed out
+        case .rejected(let status, let response, let willRetry):
+            print("rejoin refused (\(status)): \(response)", willRetry ? "retrying" : "giving up")
+        case .closed(let cause):
+            print("channel closed: \(cause)")  // the last event
+        case .botReply, .agentReply, .interlocutorReply, .error:
+            break  // the conversation itself, in the same order
+        }
+    }
+}
+
+import ClustaarSDK
 import ClustaarTestSupport
 
 func joinAndReceive() async throws -> BotReply? {
