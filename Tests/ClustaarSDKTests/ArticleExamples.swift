@@ -42,6 +42,12 @@ func show(_ channel: InterlocutorChannel) async {
             print(change.control ? "an agent took control" : "the bot is back")
         case .error(let error):
             print("an event could not be read:", error)
+        case .joined(let status, let isRejoin):
+            if isRejoin { print(status.control ? "(rejoined: an agent holds it)" : "(rejoined: the bot answers)") }
+        case .errored(let cause):
+            print("(rejoining: \(cause))")
+        case .rejected, .closed:
+            break  // `join()` throws the refusal; the stream ends after `.closed`
         }
     }
 }

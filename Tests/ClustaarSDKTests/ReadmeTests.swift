@@ -15,7 +15,7 @@ import Testing
         let blocks = readme.components(separatedBy: "```swift\n").dropFirst().compactMap {
             $0.components(separatedBy: "```").first
         }
-        #expect(blocks.count == 5)
+        #expect(blocks.count == 6)
         for block in blocks {
             #expect(examples.contains(block), "README block not in ReadmeExamples.swift:\n\(block)")
         }
