@@ -4,7 +4,8 @@
 // Why: libwebsockets 4.1's own WebSocket client drops pings parsed while a pong is pending and
 // rewrites close codes 1012-1014 to 1002 before any callback. Here lws only connects and moves
 // bytes (role raw-skt, `method = "RAW"`); the upgrade (`HTTPUpgradeHandshake`) and the frames
-// (`WebSocketFrameDecoder`, `WebSocketConnectionStateMachine`) are TransportPOSIX's pure pieces.
+// (`WebSocketFrameDecoder`, `WebSocketConnectionStateMachine`) are WebSocketProtocol's pure pieces,
+// which TransportPOSIX uses too.
 //
 // Limit: ws:// only. lws 4.1.6 starts TLS on a RAW client connection before its socket exists
 // (lib/core-net/connect.c calls `lws_client_create_tls(wsi, &cce, 1)` on an unconnected wsi

@@ -13,7 +13,7 @@
 // - libwebsockets' own retry and redirect following are off; its logs go to swift-log.
 // - All logic is Swift; the C shim (CLWSShim) only exposes what Swift cannot import.
 // - Two framings (`LWSTransport.Framing`): libwebsockets' own WebSocket client (the default), or,
-//   experimental and ws:// only, a raw lws socket carrying TransportPOSIX's pure handshake,
+//   experimental and ws:// only, a raw lws socket carrying WebSocketProtocol's pure handshake,
 //   decoder and state machine (LWSRawFraming), which answers every ping and keeps every close code.
 import TransportCore
 
@@ -57,7 +57,7 @@ public struct LWSTransport: Transport {
         /// libwebsockets' own WebSocket client, with the limits listed above. The default.
         case libwebsockets
         /// EXPERIMENTAL, ws:// only: libwebsockets opens a raw socket and this package does the
-        /// upgrade and the frames (TransportPOSIX's handshake, decoder and state machine), so
+        /// upgrade and the frames (WebSocketProtocol's handshake, decoder and state machine), so
         /// every ping is answered and every close code arrives as sent. `wss://` throws
         /// `.unsupportedScheme`: libwebsockets 4.1.6 starts TLS on a raw client connection
         /// before its socket is connected, so the TLS handshake always fails.
