@@ -9,6 +9,7 @@ import TransportCore
 package final class Broadcast<Element: Sendable>: Sendable {
     private struct State {
         var subscribers: [UInt64: AsyncStream<Element>.Continuation] = [:]
+        var taps: [@Sendable (Element) -> Void] = []
         var nextID: UInt64 = 0
         var finished = false
     }
@@ -38,8 +39,16 @@ package final class Broadcast<Element: Sendable>: Sendable {
 
     package var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
+    /// Calls `body` with every element sent from now on, synchronously in `send` (on the
+    /// sender's executor, before the streams see it), for as long as the broadcast lives. For
+    /// package tools that must print in order with other synchronous observers; it must not block.
+    package func tap(_ body: @escaping @Sendable (Element) -> Void) {
+        state.withLock { $0.taps.append(body) }
+    }
+
     package func send(_ element: Element) {
-        let subscribers = state.withLock { Array($0.subscribers.values) }
+        let (subscribers, taps) = state.withLock { (Array($0.subscribers.values), $0.taps) }
+        for tap in taps { tap(element) }
         for subscriber in subscribers { subscriber.yield(element) }
     }
 
@@ -47,6 +56,7 @@ package final class Broadcast<Element: Sendable>: Sendable {
     package func finish() {
         let subscribers = state.withLock { state -> [AsyncStream<Element>.Continuation] in
             state.finished = true
+            state.taps = []
             defer { state.subscribers = [:] }
             return Array(state.subscribers.values)
         }

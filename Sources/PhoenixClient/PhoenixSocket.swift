@@ -85,6 +85,13 @@ public final class PhoenixSocket: Sendable {
     /// Each access is a new subscription; any number may run at once.
     public var connectionStates: AsyncStream<PhoenixConnectionState> { core.states.subscribe() }
 
+    /// Calls `body` with every state change from now on, on the socket's actor, in order with
+    /// the channel observers' events (a `connectionStates` stream is read by another task, so a
+    /// printer that mixes the two can print `joined` before `open`). `body` must not block.
+    package func observeConnectionStates(_ body: @escaping @Sendable (PhoenixConnectionState) -> Void) {
+        core.states.tap(body)
+    }
+
     /// Frames from the server that were not Phoenix messages, each with the reason. Each was
     /// dropped; the socket and its channels go on.
     public var droppedFrames: AsyncStream<PhoenixCodingError> { core.droppedFrames.subscribe() }

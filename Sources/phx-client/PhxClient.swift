@@ -115,19 +115,22 @@ struct PhxClient: AsyncParsableCommand {
             presence
             ? PhoenixPresence(channel: channel, eventNames: presenceNames, onUpdates: { output.presence($0) }) : nil
         defer { withExtendedLifetime(presenceFollower) {} }
-        let states = socket.connectionStates
-        let stateListener = Task {
-            for await state in states { output.connection(state) }
+        // Printed on the socket's actor, in order with the channel's events (a stream read by a
+        // task of its own could print `open` after `joined` on a loaded machine).
+        let printingStates = Locked(true)
+        socket.observeConnectionStates { state in
+            if printingStates.withLock({ $0 }) { output.connection(state) }
         }
         // The output ends with the last event; leaving and closing are not printed.
-        defer { stateListener.cancel() }
+        let stopPrintingStates = { printingStates.withLock { $0 = false } }
+        defer { stopPrintingStates() }
 
         do {
             try await socket.connect()
             try await channel.join()  // the printer shows the reply
         } catch {
             output.error(error.description)
-            stateListener.cancel()
+            stopPrintingStates()
             await socket.disconnect()
             throw ExitCode.failure
         }
@@ -148,7 +151,7 @@ struct PhxClient: AsyncParsableCommand {
         } else {
             await printer.waitUntilClosed()
         }
-        stateListener.cancel()
+        stopPrintingStates()
         await channel.leave()
         await socket.disconnect()
         if failures > 0 { throw ExitCode.failure }
