@@ -30,10 +30,18 @@ public struct TLSConformanceTarget: Sendable {
 public struct TLSConformanceScenario: Sendable, CustomStringConvertible {
     /// What the scenario shows, in words (the test argument's name).
     public let name: String
+    /// The scenario bounds the growth of the whole process's resident memory: run it in a test
+    /// process of its own (other tests running beside it grow the process too).
+    public let measuresProcessMemory: Bool
     let body: @Sendable (TLSConformanceTarget) async throws -> Void
 
-    init(_ name: String, _ body: @escaping @Sendable (TLSConformanceTarget) async throws -> Void) {
+    init(
+        _ name: String,
+        measuresProcessMemory: Bool = false,
+        _ body: @escaping @Sendable (TLSConformanceTarget) async throws -> Void
+    ) {
         self.name = name
+        self.measuresProcessMemory = measuresProcessMemory
         self.body = body
     }
 
@@ -229,7 +237,9 @@ extension TransportConformance {
                     try await connection.inbound.expectEnd("after the close")
                 }
             },
-            TLSConformanceScenario("1,000 wss:// connect/close cycles: no fd, thread or memory growth") { target in
+            TLSConformanceScenario(
+                "1,000 wss:// connect/close cycles: no fd, thread or memory growth", measuresProcessMemory: true
+            ) { target in
                 let count = target.connectCycles
                 let request = WebSocketRequest(url: target.url(target.ports.wss), tls: target.trustingTestCA)
                 func cycles(_ count: Int) async throws {

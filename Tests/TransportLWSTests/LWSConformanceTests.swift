@@ -48,11 +48,27 @@ func lwsTransportConformsOverTLS(_ scenario: ConformanceScenario) async throws {
 @Test(
     "LWSTransport passes the TLS suite",
     .timeLimit(.minutes(2)),
-    arguments: TransportConformance.tlsScenarios
+    arguments: TransportConformance.tlsScenarios.filter { !$0.measuresProcessMemory }
 )
 func lwsTransportPassesTheTLSSuite(_ scenario: TLSConformanceScenario) async throws {
     try await scenario.run(
         on: LWSConformanceServer.shared.value.tlsSuiteTarget(
             name: "LWSTransport", transport: LWSTransport(), connectCycles: LWSConformanceServer.tlsConnectCycles,
             verifiesIPv6Literals: false))
+}
+
+/// The TLS scenarios that bound the process's resident memory: `make test` runs this suite in a
+/// process of its own, since suites running beside it grow the process too.
+@Suite struct TLSProcessMemoryTests {
+    @Test(
+        "LWSTransport passes the TLS suite's memory scenarios",
+        .timeLimit(.minutes(2)),
+        arguments: TransportConformance.tlsScenarios.filter(\.measuresProcessMemory)
+    )
+    func lwsTransportPassesTheTLSMemoryScenarios(_ scenario: TLSConformanceScenario) async throws {
+        try await scenario.run(
+            on: LWSConformanceServer.shared.value.tlsSuiteTarget(
+                name: "LWSTransport", transport: LWSTransport(), connectCycles: LWSConformanceServer.tlsConnectCycles,
+                verifiesIPv6Literals: false))
+    }
 }
