@@ -37,6 +37,7 @@ public final class PhoenixPresence: Sendable {
     /// Follows the presences of `channel`. Make it before the channel joins, or the first
     /// state is missed (and diffs are held until a rejoin brings one).
     ///
+    /// - Parameter channel: the channel whose presences to follow.
     /// - Parameter eventNames: the names of the state and diff events.
     public convenience init(channel: PhoenixChannel, eventNames: EventNames = EventNames()) {
         self.init(channel: channel, eventNames: eventNames, onUpdates: nil)

@@ -7,7 +7,7 @@ import TransportCore
 /// It needs Python 3 with the [`websockets`](https://pypi.org/project/websockets/) package,
 /// version 15 or later (`python3 -m venv .venv && .venv/bin/pip install websockets`). The
 /// interpreter is the first of:
-/// 1. the `python` argument of ``init(python:)``;
+/// 1. the `python` argument of ``init(python:certificates:)``;
 /// 2. the environment variable `TRANSPORT_CONFORMANCE_PYTHON` (see ``pythonEnvironmentVariable``);
 /// 3. `.venv/bin/python` in the current directory (`swift test` runs in the package's root);
 /// 4. `python3` on `PATH`.
@@ -37,26 +37,35 @@ public final class LoopbackTestServer: Sendable {
 
     /// The TLS listeners (see `ws_test_server.py`, this module's resource).
     public struct TLSPorts: Sendable, Hashable, Decodable {
-        /// The three servers of `Ports` behind TLS with the "valid" certificate.
+        /// The echo server of `Ports` behind TLS with the "valid" certificate (IPv4).
         public var wss: Int
+        /// The same echo server behind TLS on the IPv6 loopback.
         public var wss6: Int
+        /// The raw server of `Ports` behind TLS with the "valid" certificate.
         public var raw_tls: Int
         /// A second raw TLS server, for the scenarios that count their own sockets.
         public var raw_tls_close: Int
-        /// Echo servers with the "wronghost", "expired", "selfsigned" and "valid" certificates,
-        /// each twice: the first for a scenario that counts its sockets, the other for the rest.
+        /// An echo server with the "wronghost" certificate, for a scenario that counts its sockets.
         public var wss_wronghost: Int
+        /// An echo server with the "expired" certificate, for a scenario that counts its sockets.
         public var wss_expired: Int
+        /// An echo server with the "selfsigned" certificate, for a scenario that counts its sockets.
         public var wss_selfsigned: Int
+        /// An echo server with the "valid" certificate, for a scenario that counts its sockets.
         public var wss_valid: Int
+        /// An echo server with the "wronghost" certificate, for the other scenarios.
         public var wss_wronghost_other: Int
+        /// An echo server with the "expired" certificate, for the other scenarios.
         public var wss_expired_other: Int
+        /// An echo server with the "selfsigned" certificate, for the other scenarios.
         public var wss_selfsigned_other: Int
+        /// An echo server with the "valid" certificate, for the other scenarios.
         public var wss_valid_other: Int
-        /// Relays to `wss` that write its byte stream one byte at a time, in random chunks,
-        /// or reset TCP in the middle of the first big record.
+        /// A relay to `wss` that writes its byte stream one byte at a time.
         public var tls_bytewise: Int
+        /// A relay to `wss` that writes its byte stream in random chunk sizes.
         public var tls_random: Int
+        /// A relay to `wss` that resets TCP in the middle of the first big record.
         public var tls_reset: Int
         /// Plain HTTP on a port a client takes for TLS.
         public var plain_http: Int
