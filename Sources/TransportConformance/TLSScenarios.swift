@@ -95,6 +95,67 @@ extension TransportConformance {
                     }
                 }
             },
+            TLSConformanceScenario("the CA given as PEM bytes (not a file) verifies the server") { target in
+                let ca = try target.certificates.pem("ca.pem")
+                let other = try target.certificates.pem("selfsigned.pem")
+                try await echoOnce(
+                    target, WebSocketRequest(url: target.url(target.ports.wss), tls: TLSOptions(caPEM: ca)))
+                // Every certificate of the bytes is trusted, not only the first (a bundle).
+                try await echoOnce(
+                    target, WebSocketRequest(url: target.url(target.ports.wss), tls: TLSOptions(caPEM: other + ca)))
+                // The bytes alone are trusted: a certificate the server's CA did not issue fails.
+                try await expectTLSFailure(
+                    target, port: target.ports.wss, tls: TLSOptions(caPEM: other),
+                    reason: "unable to get local issuer certificate", checksSockets: false)
+            },
+            TLSConformanceScenario(
+                "CA bytes that are not PEM, or a CA file and bytes together: a permanent tls error before opening"
+            ) {
+                target in
+                let pem = try target.certificates.pem("ca.pem")
+                let cases: [(TLSOptions, String)] = [
+                    (TLSOptions(caPEM: Array("not a certificate\n".utf8)), "the CA PEM data holds no certificate"),
+                    (TLSOptions(caPEM: []), "the CA PEM data holds no certificate"),
+                    (
+                        TLSOptions(caPEM: [0x2D, 0x00, 0xFF] + Array(repeating: 0x41, count: 300)),
+                        "the CA PEM data holds no certificate"
+                    ),
+                    (
+                        TLSOptions(caFilePath: target.certificates.caFile, caPEM: pem),
+                        "TLSOptions gives both caFilePath and caPEM: give one"
+                    ),
+                ]
+                // A certificate block around garbage passes the PEM check; OpenSSL refuses it
+                // (TransportPOSIX: no certificate loaded; TransportLWS: lws loads no CA, so the
+                // handshake fails verification). The reason differs; code and permanence do not.
+                let garbled = Array("-----BEGIN CERTIFICATE-----\n!!not base64!!\n-----END CERTIFICATE-----\n".utf8)
+                let garbledRequest = WebSocketRequest(
+                    url: target.url(target.ports.wss), tls: TLSOptions(caPEM: garbled))
+                try Check.equal(try await events(target, garbledRequest), [.failed(.tls)], "events (garbled block)")
+                do {
+                    try await target.transport.withConnection(to: garbledRequest) { _ in
+                        throw ConformanceFailure("the body ran: the connection was accepted")
+                    }
+                    throw ConformanceFailure("no error")
+                } catch let error as TransportError {
+                    try Check.equal(error.code, .tls, "the error code (\(error))")
+                    try Check.that(error.isPermanent, "a garbled CA should fail permanently (\(error))")
+                }
+                for (options, reason) in cases {
+                    let request = WebSocketRequest(url: target.url(target.ports.wss), tls: options)
+                    try Check.equal(try await events(target, request), [.failed(.tls)], "events (\(reason))")
+                    do {
+                        try await target.transport.withConnection(to: request) { _ in
+                            throw ConformanceFailure("the body ran: the connection was accepted")
+                        }
+                        throw ConformanceFailure("no error")
+                    } catch let error as TransportError {
+                        try Check.equal(error.code, .tls, "the error code (\(error))")
+                        try Check.equal(error.reason, reason, "the reason")
+                        try Check.that(error.isPermanent, "a configuration error should be permanent (\(error))")
+                    }
+                }
+            },
             TLSConformanceScenario("a certificate for another host name fails: hostname mismatch") { target in
                 try await expectTLSFailure(
                     target, port: target.ports.wss_wronghost, tls: target.trustingTestCA, reason: "hostname mismatch")
@@ -293,7 +354,7 @@ extension TransportConformance {
     }
 
     static func expectTLSFailure(
-        _ target: TLSConformanceTarget, port: Int, tls: TLSOptions, reason: String
+        _ target: TLSConformanceTarget, port: Int, tls: TLSOptions, reason: String, checksSockets: Bool = true
     ) async throws {
         let request = WebSocketRequest(url: target.url(port), tls: tls)
         do {
@@ -307,7 +368,8 @@ extension TransportConformance {
             // A verification failure is not transient: the reconnect policy must not retry it.
             try Check.that(error.isPermanent, "a verification failure should be permanent (\(error))")
         }
-        try checkNoSocket(to: port)
+        // Only for a port no other scenario uses (see `checkNoSocket`).
+        if checksSockets { try checkNoSocket(to: port) }
     }
 
     /// Connects, sends `send` one at a time (each after the previous echo or event), and

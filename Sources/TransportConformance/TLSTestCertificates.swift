@@ -16,6 +16,11 @@ public struct TLSTestCertificates: Sendable {
     /// The path of a file of the directory, e.g. `path("valid.pem")`.
     public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
+    /// The bytes of a file of the directory, e.g. `pem("ca.pem")` for `TLSOptions(caPEM:)`.
+    public func pem(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: path(name))))
+    }
+
     /// Makes the CA and the certificates (blocking: runs `openssl` several times).
     public static func make() throws -> TLSTestCertificates {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-certs-\(UUID().uuidString)")

@@ -91,15 +91,56 @@ public struct WebSocketTimeouts: Sendable, Hashable {
 }
 
 /// TLS settings for `wss://`. Verification is on by default.
+///
+/// Trusted roots come from one place: the system's trust store when neither `caFilePath` nor
+/// `caPEM` is set, else the custom CA certificates they give (the system store is then not
+/// used). Giving both is a configuration error: connecting fails with a permanent
+/// `TransportError` of code `.tls` before any socket is opened, as do a CA file that cannot be
+/// read and CA bytes that hold no PEM certificate. Reconnecting cannot fix a configuration, so
+/// such errors are `isPermanent`.
 public struct TLSOptions: Sendable, Hashable {
-    /// A PEM file of trusted CA certificates; nil uses the system's trust store.
+    /// A PEM file of trusted CA certificates; nil uses the system's trust store (or `caPEM`).
     public var caFilePath: String?
+    /// Trusted CA certificates as PEM text (one or more `-----BEGIN CERTIFICATE-----` blocks),
+    /// for a private server whose CA ships inside the app rather than as a file; nil uses the
+    /// system's trust store (or `caFilePath`).
+    public var caPEM: [UInt8]?
     /// Accept any certificate and any host name. For tests against local servers only.
     public var insecureSkipVerification: Bool
 
     /// TLS settings; the default verifies against the system trust store.
-    public init(caFilePath: String? = nil, insecureSkipVerification: Bool = false) {
+    ///
+    /// - Parameter caFilePath: a PEM file of trusted CA certificates.
+    /// - Parameter caPEM: trusted CA certificates as PEM bytes. Give at most one of `caFilePath`
+    ///   and `caPEM`.
+    /// - Parameter insecureSkipVerification: accept any certificate and host name (tests only).
+    public init(caFilePath: String? = nil, caPEM: [UInt8]? = nil, insecureSkipVerification: Bool = false) {
         self.caFilePath = caFilePath
+        self.caPEM = caPEM
         self.insecureSkipVerification = insecureSkipVerification
+    }
+
+    /// Why these settings cannot be used, or nil: both a CA file and CA bytes given, or CA bytes
+    /// without a PEM certificate block. Transports check it before opening any socket and fail
+    /// with a permanent `.tls` error carrying this text (OpenSSL may still refuse a block that
+    /// looks right; its own reason then says why).
+    public var configurationProblem: String? {
+        guard let caPEM else { return nil }
+        if caFilePath != nil { return "TLSOptions gives both caFilePath and caPEM: give one" }
+        let begin = Array("-----BEGIN CERTIFICATE-----".utf8)
+        let end = Array("-----END CERTIFICATE-----".utf8)
+        guard let start = Self.index(of: begin, in: caPEM[...]),
+            Self.index(of: end, in: caPEM[(start + begin.count)...]) != nil
+        else {
+            return "the CA PEM data holds no certificate"
+        }
+        return nil
+    }
+
+    private static func index(of needle: [UInt8], in bytes: ArraySlice<UInt8>) -> Int? {
+        guard bytes.count >= needle.count else { return nil }
+        return (bytes.startIndex...(bytes.endIndex - needle.count)).first { start in
+            bytes[start..<(start + needle.count)].elementsEqual(needle)
+        }
     }
 }

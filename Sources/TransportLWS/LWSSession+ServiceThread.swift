@@ -47,18 +47,42 @@ extension LWSSession {
             info.options |= UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
             if let caFilePath = request.tls.caFilePath { info.client_ssl_ca_filepath = cString(caFilePath) }
         }
+        // CA bytes reach lws as a private file, removed once the context has read it: lws 4.1.6's
+        // `client_ssl_ca_mem` keeps only the first certificate of the bytes (one d2i_X509), so a
+        // bundle (two roots during a CA rotation, say) would lose the others, and a certificate it
+        // cannot decode leaves the context with no CA at all, silently. The file path is read
+        // with SSL_CTX_load_verify_locations, every certificate of it, as TransportPOSIX does.
+        var caPEMFile: String?
+        if target.usesTLS, let caPEM = request.tls.caPEM {
+            switch Self.writePrivateFile(caPEM) {
+            case .success(let path):
+                caPEMFile = path
+                info.client_ssl_ca_filepath = cString(path)
+            case .failure(let error):
+                finishService(error)
+                eventSink.finish()
+                signalTerminated()
+                return
+            }
+        }
 
         if target.usesTLS { LWSTLSGate.shared.beginContextCreation() }
         let created = lws_create_context(&info)
+        if let caPEMFile { unlink(caPEMFile) }
         if target.usesTLS {
             LWSTLSGate.shared.endContextCreation(startsHandshake: created != nil)
             holdsTLSHandshake = created != nil
         }
         guard let context = created else {
+            // A CA that lws cannot load is a configuration error: no retry fixes it.
             let error =
                 target.usesTLS && request.tls.caFilePath != nil
-                ? TransportError(.tls, "could not create the TLS context (CA file \(request.tls.caFilePath ?? ""))")
-                : TransportError(.connectFailed, "lws_create_context failed")
+                ? TransportError(
+                    .tls, "could not create the TLS context (CA file \(request.tls.caFilePath ?? ""))",
+                    isPermanent: true)
+                : target.usesTLS && request.tls.caPEM != nil
+                    ? TransportError(.tls, "could not create the TLS context (CA PEM data)", isPermanent: true)
+                    : TransportError(.connectFailed, "lws_create_context failed")
             finishService(error)
             eventSink.finish()
             signalTerminated()
@@ -284,4 +308,34 @@ private func lwsWakeTimerFired(_ timer: UnsafeMutablePointer<lws_sorted_usec_lis
         as: OpaquePointer?.self
     )
     if let context = slot { lws_cancel_service(context) }
+}
+
+extension LWSSession {
+    /// Writes `bytes` to a new file only this user can read (mkstemp, mode 0600) in the
+    /// temporary directory; the caller removes it.
+    static func writePrivateFile(_ bytes: [UInt8]) -> Result<String, TransportError> {
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(directory)/swift-clustaar-ca-XXXXXX".utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else {
+            return .failure(
+                TransportError(.tls, "could not write the CA PEM data to a temporary file: errno \(errno)"))
+        }
+        defer { Glibc.close(descriptor) }
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes {
+                Glibc.write(descriptor, $0.baseAddress! + written, bytes.count - written)
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                unlink(path)
+                return .failure(
+                    TransportError(.tls, "could not write the CA PEM data to a temporary file: errno \(errno)"))
+            }
+            written += count
+        }
+        return .success(path)
+    }
 }

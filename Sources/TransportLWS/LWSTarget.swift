@@ -44,6 +44,9 @@ struct LWSTarget: Equatable {
         if let query = components.percentEncodedQuery { path += "?" + query }
         self.path = path
 
+        if usesTLS, let problem = request.tls.configurationProblem {
+            throw TransportError(.tls, problem, isPermanent: true)
+        }
         try Self.validate(request)
     }
 

@@ -129,7 +129,9 @@ struct IOLoop {
             do {
                 layer = try TLSSocketLayer(options: core.request.tls, serverName: host)
             } catch {
-                throw TransportError(.tls, error.reason)
+                // The options cannot make a context (both CA sources, unreadable CA file, CA
+                // bytes without a certificate): a configuration error, which no retry fixes.
+                throw TransportError(.tls, error.reason, isPermanent: true)
             }
             tls = layer
             let timeout = TransportError(

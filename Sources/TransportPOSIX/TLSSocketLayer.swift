@@ -167,14 +167,20 @@ enum StreamError: Error, CustomStringConvertible {
 
     /// One `SSL_CTX` per distinct `TLSOptions`, made on first use and kept: loading the trust
     /// store costs milliseconds and memory, and every connection with the same options shares
-    /// it. A CA file is read when its context is made (a changed file needs a new process).
+    /// it. A CA file is read when its context is made (a changed file needs a new process). A
+    /// context that cannot be made (see `TLSOptions.configurationProblem`) is not cached: each
+    /// connection fails with the same reason.
     enum TLSContextCache {
         private static let contexts = Locked<[TLSOptions: TLSContext]>([:])
 
         static func context(for options: TLSOptions) throws(TLSError) -> TLSContext {
             try contexts.withLock { contexts throws(TLSError) -> TLSContext in
                 if let context = contexts[options] { return context }
-                let trust: TLSTrust = options.caFilePath.map { .caFile($0) } ?? .system
+                if let problem = options.configurationProblem { throw TLSError(problem) }
+                let trust: TLSTrust =
+                    if let pem = options.caPEM { .caPEM(pem) } else {
+                        options.caFilePath.map { .caFile($0) } ?? .system
+                    }
                 let context = try TLSContext(
                     client: TLSClientConfiguration(trust: trust, verifiesPeer: !options.insecureSkipVerification))
                 contexts[options] = context

@@ -51,6 +51,9 @@ public struct POSIXTransport: Transport {
                 "POSIXTransport has no TLS on this platform (no OpenSSL) and cannot open \(request.url.absoluteString): use LWSTransport or ws://"
             )
         }
+        if target.usesTLS, let problem = request.tls.configurationProblem {
+            throw TransportError(.tls, problem, isPermanent: true)
+        }
         try Self.validate(request.limits)
         let handshake = try HTTPUpgradeHandshake(
             target: target, subprotocols: request.subprotocols, headers: request.headers)
