@@ -43,7 +43,8 @@ final class TransportEchoLink: EchoLink {
     /// Runs `body` with a link over a new connection of `transport` to the echo server.
     /// With `tls`, over wss:// with those options.
     static func with<Result: Sendable>(
-        _ transport: some Transport, port: Int, tls: TLSOptions? = nil, _ body: (TransportEchoLink) async throws -> Result
+        _ transport: some Transport, port: Int, tls: TLSOptions? = nil,
+        _ body: (TransportEchoLink) async throws -> Result
     ) async throws -> Result {
         guard let url = URL(string: "\(tls == nil ? "ws" : "wss")://127.0.0.1:\(port)/") else {
             throw EchoFailure(description: "bad URL")

@@ -24,7 +24,9 @@ final class EchoServer: Sendable {
             if let server { return server }
             let certificates = try BenchCertificates.shared()
             let configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.serverCertificate).map { .certificate($0) },
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.serverCertificate).map {
+                    .certificate($0)
+                },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: certificates.serverKey, format: .pem)))
             let started = try EchoServer(tls: try NIOSSLContext(configuration: configuration))
             server = started

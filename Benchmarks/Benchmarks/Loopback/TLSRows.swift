@@ -6,9 +6,9 @@ import Benchmark
 import Dispatch
 import Foundation
 import NIOSSL
+import Synchronization
 import TransportCore
 import TransportLWS
-import Synchronization
 import TransportPOSIX
 
 /// A CA and a "localhost"/127.0.0.1 server certificate made with the system's `openssl`.
@@ -35,9 +35,14 @@ struct BenchCertificates: Sendable {
         let certificates = BenchCertificates(directory: directory)
         let path = { (name: String) in directory.appendingPathComponent(name).path }
         let newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try run(["req", "-x509"] + newKey + ["-days", "2", "-subj", "/CN=bench CA", "-keyout", path("ca.key"), "-out", path("ca.pem")])
-        try run(["req"] + newKey + ["-subj", "/CN=localhost", "-keyout", path("server.key"), "-out", path("server.csr")])
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: path("server.ext"), atomically: true, encoding: .utf8)
+        try run(
+            ["req", "-x509"] + newKey + [
+                "-days", "2", "-subj", "/CN=bench CA", "-keyout", path("ca.key"), "-out", path("ca.pem"),
+            ])
+        try run(
+            ["req"] + newKey + ["-subj", "/CN=localhost", "-keyout", path("server.key"), "-out", path("server.csr")])
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(
+            toFile: path("server.ext"), atomically: true, encoding: .utf8)
         try run([
             "x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
             "-CAcreateserial", "-days", "2", "-extfile", path("server.ext"), "-out", path("server.pem"),
@@ -83,8 +88,10 @@ enum TLSEchoClientKind: String, CaseIterable {
     func withLink<Result: Sendable>(port: Int, _ body: (any EchoLink) async throws -> Result) async throws -> Result {
         let options = TLSOptions(caFilePath: try BenchCertificates.shared().caFile)
         switch self {
-        case .posix: return try await TransportEchoLink.with(POSIXTransport(), port: port, tls: options) { try await body($0) }
-        case .lws: return try await TransportEchoLink.with(LWSTransport(), port: port, tls: options) { try await body($0) }
+        case .posix:
+            return try await TransportEchoLink.with(POSIXTransport(), port: port, tls: options) { try await body($0) }
+        case .lws:
+            return try await TransportEchoLink.with(LWSTransport(), port: port, tls: options) { try await body($0) }
         case .nio:
             return try await NIOEchoLink.with(port: port, tls: try Self.nioClientContext()) { try await body($0) }
         }
@@ -133,8 +140,10 @@ func registerTLSBenchmarks() {
     }
     let handshakes = 200
     for client in TLSEchoClientKind.allCases {
-        Benchmark("tls-handshake/\(client.rawValue) x\(handshakes)", configuration: loopbackConfiguration([handshakeP50, handshakeP99]))
-        { benchmark in
+        Benchmark(
+            "tls-handshake/\(client.rawValue) x\(handshakes)",
+            configuration: loopbackConfiguration([handshakeP50, handshakeP99])
+        ) { benchmark in
             do {
                 let port = try EchoServer.runningTLS().port
                 try await client.withLink(port: port) { _ in }  // contexts and libraries set up once
