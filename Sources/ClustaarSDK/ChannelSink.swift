@@ -100,6 +100,12 @@ final class ChannelSink: PhoenixChannelObserver {
         let errors = Broadcast<ChannelEventError>()
         let events = Broadcast<ChannelEvent>()
 
+        /// Whether a value of `kind`, or the error in its place, would reach anyone: the typed
+        /// decoding (most of the cost of an event) is skipped when not.
+        func isWatched<Value>(_ kind: Broadcast<Value>) -> Bool {
+            kind.isObserved || events.isObserved || errors.isObserved
+        }
+
         func finish() {
             botReplies.finish()
             agentReplies.finish()
@@ -199,14 +205,19 @@ final class ChannelSink: PhoenixChannelObserver {
         }
     }
 
+    /// Decodes and fans out one server event. Replies and echoes nobody would see are not
+    /// decoded at all; `control` always is, since the channel remembers it.
     func deliver(event: String, payload: PhoenixPayload) {
         let streams = current
         switch event {
         case ClustaarEvent.botReply:
+            guard streams.isWatched(streams.botReplies) else { return }
             decode(BotReply.self, event, payload, into: streams.botReplies, as: ChannelEvent.botReply, streams)
         case ClustaarEvent.agentReply:
+            guard streams.isWatched(streams.agentReplies) else { return }
             decode(AgentReply.self, event, payload, into: streams.agentReplies, as: ChannelEvent.agentReply, streams)
         case ClustaarEvent.interlocutorReply:
+            guard streams.isWatched(streams.interlocutorReplies) else { return }
             decode(
                 InterlocutorReplyBody.self, event, payload, into: streams.interlocutorReplies,
                 as: ChannelEvent.interlocutorReply, streams)

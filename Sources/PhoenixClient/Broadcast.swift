@@ -39,6 +39,10 @@ package final class Broadcast<Element: Sendable>: Sendable {
 
     package var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
+    /// Whether anything would see an element sent now (a subscriber or a tap): senders skip
+    /// building elements nobody reads. One that subscribes later sees only later elements anyway.
+    package var isObserved: Bool { state.withLock { !$0.subscribers.isEmpty || !$0.taps.isEmpty } }
+
     /// Calls `body` with every element sent from now on, synchronously in `send` (on the
     /// sender's executor, before the streams see it), for as long as the broadcast lives. For
     /// package tools that must print in order with other synchronous observers; it must not block.
@@ -47,7 +51,10 @@ package final class Broadcast<Element: Sendable>: Sendable {
     }
 
     package func send(_ element: Element) {
-        let (subscribers, taps) = state.withLock { (Array($0.subscribers.values), $0.taps) }
+        let (subscribers, taps) = state.withLock { state in
+            // Nobody listening (the usual case for most streams): no copies.
+            state.subscribers.isEmpty && state.taps.isEmpty ? ([], []) : (Array(state.subscribers.values), state.taps)
+        }
         for tap in taps { tap(element) }
         for subscriber in subscribers { subscriber.yield(element) }
     }
