@@ -33,6 +33,8 @@ actor PhoenixSocketCore {
     // The machine's timer.
     private var timerTask: Task<Void, Never>?
     private var armedDeadline: PhoenixInstant?
+    /// Tells the armed timer's task from one cancelled after its sleep ended.
+    private var timerSerial: UInt64 = 0
 
     // Channels and calls in progress.
     private var members: [String: Member] = [:]
@@ -554,25 +556,40 @@ actor PhoenixSocketCore {
 
     // MARK: The timer
 
+    /// Arms the timer for the machine's next deadline, unless the armed one comes no later: a
+    /// push moves the deadline earlier and its reply moves it back, so re-arming on every move
+    /// would cancel and start a task (and a clock timer) once or twice per push. A timer that
+    /// fires before the machine's deadline finds nothing due and arms the next one.
     private func rearmTimer() {
-        let deadline = machine.nextDeadline
-        guard deadline != armedDeadline else { return }
-        timerTask?.cancel()
-        armedDeadline = deadline
-        guard let deadline else {
-            timerTask = nil
+        guard let deadline = machine.nextDeadline else {
+            // Nothing to wait for (closed, idle): let go of the task, which holds this actor.
+            disarmTimer()
             return
         }
+        if let armedDeadline, armedDeadline <= deadline { return }
+        disarmTimer()
+        armedDeadline = deadline
+        timerSerial &+= 1
+        let serial = timerSerial
         let time = time
         timerTask = Task {
             do { try await time.sleep(deadline) } catch { return }
-            timerFired(deadline: deadline)
+            timerFired(serial: serial, deadline: deadline)
         }
     }
 
-    private func timerFired(deadline: PhoenixInstant) {
-        guard armedDeadline == deadline else { return }
+    private func disarmTimer() {
+        timerTask?.cancel()
+        timerTask = nil
         armedDeadline = nil
+    }
+
+    private func timerFired(serial: UInt64, deadline: PhoenixInstant) {
+        guard armedDeadline != nil, timerSerial == serial else { return }  // cancelled meanwhile
+        timerTask = nil
+        armedDeadline = nil
+        // Early (the deadline it was armed for went away or moved later), the machine finds
+        // nothing due; `run` arms the next deadline either way.
         run(machine.timerFired(now: max(time.now(), deadline)))
     }
 

@@ -214,6 +214,42 @@ import Testing
         await #expect(throws: PhoenixClientError.replyTimedOut) { try await quick.value }
     }
 
+    /// The socket keeps its armed timer when a deadline moves later (a push answered, a later
+    /// push): the timer then fires early, finds nothing due and is armed again, so every push
+    /// still times out exactly at its deadline, and one timer sleeps at a time.
+    @Test func aTimerKeptForAnEarlierDeadlineStillTimesPushesOutWhenDue() async throws {
+        let harness = try Harness { $0.pushTimeout = .seconds(10) }
+        let clock = harness.clock
+        let channel = harness.socket.channel("room:1")
+        try await harness.joined(channel)  // t = 0; the heartbeat is due at 30 s
+        let answered = Task { try await channel.push("quick") }  // due at 10 s
+        try harness.server.reply(to: try await harness.server.nextMessage())
+        _ = try await answered.value
+        clock.advance(by: .seconds(4))
+        let pushing = Task { try await channel.push("slow") }  // due at 14 s
+        let push = try await harness.server.nextMessage()
+        await until { clock.sleeperCount == 1 }
+        clock.advance(by: .seconds(6))  // t = 10 s: the answered push's old deadline
+        await until { clock.sleeperCount == 1 }  // fired early, armed again
+        #expect(await harness.socket.pendingPushCount == 1)
+        clock.advance(by: .seconds(4) - .nanoseconds(1))
+        #expect(await harness.socket.pendingPushCount == 1)
+        clock.advance(by: .nanoseconds(1))  // t = 14 s
+        await #expect(throws: PhoenixClientError.replyTimedOut) { try await pushing.value }
+        try harness.server.reply(to: push)  // too late: dropped
+
+        // A deadline earlier than the armed one (here the heartbeat's) re-arms the timer for it.
+        let quick = Task { try await channel.push("quick", timeout: .seconds(1)) }
+        _ = try await harness.server.nextMessage()
+        await until { await harness.socket.pendingPushCount == 1 }
+        clock.advance(by: .seconds(1) - .nanoseconds(1))
+        #expect(await harness.socket.pendingPushCount == 1)
+        clock.advance(by: .nanoseconds(1))  // t = 15 s
+        await #expect(throws: PhoenixClientError.replyTimedOut) { try await quick.value }
+        await until { clock.sleeperCount == 1 }
+        #expect(await harness.socket.pendingPushCount == 0)
+    }
+
     @Test func anErrorReplyIsTheServersResponse() async throws {
         let harness = try Harness()
         let channel = harness.socket.channel("room:1")

@@ -62,6 +62,28 @@ struct ChannelPushMachineTests {
         #expect(h.machine.pendingPushCount == 0)
     }
 
+    /// The driver keeps a timer armed for an earlier deadline that went away (a push answered)
+    /// and fires it early: the machine does nothing, reports its next deadline, and the later
+    /// push still times out exactly when due.
+    @Test func aTimerFiredBeforeAnyDeadlineChangesNothing() throws {
+        var h = MachineHarness()
+        _ = h.connectAndOpen()
+        _ = try h.join(topic)
+        _ = h.receive(reply("1", "1"))
+        let answered = try h.push(topic, "quick", timeout: .seconds(2))
+        _ = h.advance(to: .seconds(1))
+        let slow = try h.push(topic, "slow", timeout: .seconds(5))
+        #expect(h.receive(reply("1", "2")) == [pushResult(answered.id, ok: "{}")])
+        #expect(h.machine.nextDeadline == PhoenixInstant(offset: .seconds(6)))
+        #expect(h.advance(to: .seconds(2)) == [])  // the answered push's old deadline
+        #expect(h.advance(to: .zero) == [])  // a clock read before every deadline
+        #expect(h.machine.nextDeadline == PhoenixInstant(offset: .seconds(6)))
+        #expect(h.machine.pendingPushCount == 1)
+        #expect(h.advance(to: .seconds(6) - .nanoseconds(1)) == [])
+        #expect(h.advance(to: .seconds(6)) == ["\(slow.id) timeout"])
+        #expect(h.machine.nextDeadline == PhoenixInstant(offset: .seconds(30)))  // the heartbeat
+    }
+
     @Test func bufferedPushTimesOutWhileTheChannelCannotJoin() throws {
         var h = MachineHarness()
         _ = try h.join(topic)
