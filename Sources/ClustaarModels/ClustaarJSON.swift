@@ -37,6 +37,13 @@ public enum ClustaarJSON {
 
     /// Encodes a value as compact JSON (keys sorted, slashes not escaped).
     public static func encode(_ value: some Encodable) throws(ClustaarEncodingError) -> [UInt8] {
+        // What the SDK sends on every message is written by hand, to the same bytes.
+        if let reply = value as? InterlocutorReply, let bytes = reply.handWrittenJSON { return bytes }
+        return try encodeWithFoundation(value)
+    }
+
+    /// `encode(_:)` through `JSONEncoder` alone (the reference for the hand-written writers).
+    static func encodeWithFoundation(_ value: some Encodable) throws(ClustaarEncodingError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {

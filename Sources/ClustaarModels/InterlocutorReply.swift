@@ -37,6 +37,44 @@ public struct InterlocutorReply: Sendable, Hashable, Codable {
     }
 }
 
+extension InterlocutorReply {
+    /// The reply as compact JSON written by hand, for the bodies a chat sends all the time
+    /// (text, custom event, URL loaded): the bytes `JSONEncoder` writes with sorted keys and
+    /// unescaped slashes. Nil for the other bodies (their numbers and nested values are left to
+    /// `JSONEncoder`).
+    var handWrittenJSON: [UInt8]? {
+        let bodyText: String
+        switch body {
+        case .text(let text), .customEvent(let text), .urlLoaded(let text): bodyText = text
+        case .goTo, .coordinates, .unknown: return nil
+        }
+        let strings = token.utf8.count + bodyText.utf8.count + (params.channel?.utf8.count ?? 0)
+        var writer = JSONTextWriter(capacity: strings + 128)
+        // Keys in sorted order, as JSONEncoder's `.sortedKeys`.
+        switch body {
+        case .customEvent: writer.raw(#"{"body":{"name":"#)
+        case .urlLoaded: writer.raw(#"{"body":{"type":"url_loaded_event","url":"#)
+        default: writer.raw(#"{"body":{"message":"#)
+        }
+        writer.string(bodyText)
+        switch body {
+        case .customEvent: writer.raw(#","type":"custom_event"},"params":{"#)
+        case .urlLoaded: writer.raw(#"},"params":{"#)
+        default: writer.raw(#","type":"text"},"params":{"#)
+        }
+        if let channel = params.channel {
+            writer.raw(#""channel":"#)
+            writer.string(channel)
+            writer.raw(",")
+        }
+        writer.raw(params.debug ? #""debug":1,"# : #""debug":0,"#)
+        writer.raw(params.display ? #""display":true},"token":"# : #""display":false},"token":"#)
+        writer.string(token)
+        writer.raw("}")
+        return writer.bytes
+    }
+}
+
 /// The `params` of an interlocutor reply.
 public struct InterlocutorReplyParams: Sendable, Hashable, Codable {
     /// The channel name the Clustaar webchat uses.
