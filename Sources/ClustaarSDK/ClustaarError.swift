@@ -136,7 +136,13 @@ extension ClustaarError {
 
     /// A server response as JSON (null when it is not JSON).
     static func json(_ payload: PhoenixPayload) -> JSONValue {
-        (try? ClustaarJSON.decode(JSONValue.self, from: payload.bytes)) ?? .null
+        // The usual acknowledgement of a push, `{}`, without a decoder (8 allocations).
+        if case .json(let bytes) = payload, bytes.count == 2, bytes.first == UInt8(ascii: "{"),
+            bytes.last == UInt8(ascii: "}")
+        {
+            return .object(JSONObject())
+        }
+        return (try? ClustaarJSON.decode(JSONValue.self, from: payload.bytes)) ?? .null
     }
 }
 

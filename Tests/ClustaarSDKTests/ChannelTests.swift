@@ -72,6 +72,21 @@ import Testing
         #expect(try await acknowledged.value == ["received": true])
     }
 
+    /// `{}`, the usual acknowledgement, is read without a decoder: the same value as any other
+    /// empty object.
+    @Test func anEmptyAcknowledgementIsAnEmptyObject() async throws {
+        let harness = try Harness()
+        let channel = harness.channel()
+        _ = try await harness.joined(channel)
+        for response in ["{}", " { } ", #"{"a":1}"#] {
+            let acknowledged = Task { try await channel.sendReply(token: "bot-token", .text("Hello")) }
+            try harness.server.reply(to: try await harness.server.nextMessage(), response: response)
+            let value = try await acknowledged.value
+            #expect(value == (try json(response)))
+            #expect((value == .object(JSONObject())) == (response != #"{"a":1}"#))
+        }
+    }
+
     @Test func aRejectedReplyThrowsTheServersResponse() async throws {
         let harness = try Harness()
         let channel = harness.channel()
