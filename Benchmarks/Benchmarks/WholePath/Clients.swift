@@ -1,4 +1,5 @@
-// The five clients of suite 5 behind the same three measurements: the SDK over each transport,
+// The clients of suite 5 behind the same three measurements: the SDK over each transport (and
+// over POSIXTransport with a subscriber, awaited pushes only),
 // the floor (the transport alone, frames by hand) over each transport, and the Python anchor.
 import ClustaarModels
 import ClustaarSDK
@@ -49,13 +50,16 @@ enum SandboxOnce {
 enum WholePathClient: String, CaseIterable {
     case sdkPOSIX = "sdk-posix"
     case sdkLWS = "sdk-lws"
+    /// The SDK over POSIXTransport with one task reading the channel's `events` all along: what
+    /// an app with a chat view pays (the rows above have no subscriber). Awaited pushes only.
+    case sdkSubscribed = "sdk-posix-subscribed"
     case floorPOSIX = "floor-posix"
     case floorLWS = "floor-lws"
     case python
 
     var transport: any Transport {
         switch self {
-        case .sdkPOSIX, .floorPOSIX, .python: POSIXTransport()
+        case .sdkPOSIX, .sdkSubscribed, .floorPOSIX, .python: POSIXTransport()
         case .sdkLWS, .floorLWS: LWSTransport()
         }
     }
@@ -66,8 +70,8 @@ enum WholePathClient: String, CaseIterable {
         var samples: [Int] = []
         samples.reserveCapacity(count)
         switch self {
-        case .sdkPOSIX, .sdkLWS:
-            try await SDKLink.with(transport, port: port) { link in
+        case .sdkPOSIX, .sdkLWS, .sdkSubscribed:
+            try await SDKLink.with(transport, port: port, subscribed: self == .sdkSubscribed) { link in
                 for index in 0..<(warmup + count) {
                     if index == warmup { region.start() }
                     let start = clock.now
@@ -99,8 +103,8 @@ enum WholePathClient: String, CaseIterable {
     func inFlight(port: Int, count: Int, window: Int, region: MeasuredRegion) async throws -> Double {
         let clock = ContinuousClock()
         switch self {
-        case .sdkPOSIX, .sdkLWS:
-            return try await SDKLink.with(transport, port: port) { link in
+        case .sdkPOSIX, .sdkLWS, .sdkSubscribed:
+            return try await SDKLink.with(transport, port: port, subscribed: self == .sdkSubscribed) { link in
                 for _ in 0..<100 { try await link.push() }
                 region.start()
                 let start = clock.now
@@ -154,7 +158,7 @@ enum WholePathClient: String, CaseIterable {
         let clock = ContinuousClock()
         var samples: [Int] = []
         switch self {
-        case .sdkPOSIX, .sdkLWS:
+        case .sdkPOSIX, .sdkLWS, .sdkSubscribed:
             for _ in 0..<count {
                 let start = clock.now
                 let service = try SDKLink.service(transport, port: port)
@@ -206,19 +210,29 @@ struct SDKLink: Sendable {
     }
 
     /// Runs `body` with a connected service and a joined channel; disconnects afterwards.
+    /// `subscribed`: a task reads every event of the channel's `events` meanwhile.
     static func with<Result: Sendable>(
-        _ transport: any Transport, port: Int, _ body: (SDKLink) async throws -> Result
+        _ transport: any Transport, port: Int, subscribed: Bool = false, _ body: (SDKLink) async throws -> Result
     ) async throws -> Result {
         let service = try service(transport, port: port)
         let channel = channel(of: service)
+        let events = subscribed ? channel.events : nil
+        let reader = Task {
+            var count = 0
+            if let events { for await _ in events { count += 1 } }
+            return count
+        }
         do {
             try await service.connect()
             try await channel.join()
             let result = try await body(SDKLink(channel: channel))
             await service.disconnect()
+            // joined, an echo and a bot reply per push, closed: the subscriber saw them all.
+            if subscribed, await reader.value < 2 { throw WholePathFailure("the subscriber saw no events") }
             return result
         } catch {
             await service.disconnect()
+            reader.cancel()
             throw error
         }
     }

@@ -65,6 +65,7 @@ let benchmarks: @Sendable () -> Void = {
                 benchmark.error("\(client.rawValue) awaited pushes failed: \(error)")
             }
         }
+        if client == .sdkSubscribed { continue }  // one row: awaited pushes with a subscriber
         Benchmark(
             "whole-inflight/\(client.rawValue) x\(inFlightCount) window \(inFlightWindow)",
             configuration: wholePathConfiguration([acksPerSecond] + processMetrics(client))
