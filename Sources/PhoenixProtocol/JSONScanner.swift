@@ -254,8 +254,7 @@ struct JSONScanner: ~Copyable {
     mutating func skipValue() throws(PhoenixCodingError) -> Range<Int> {
         skipWhitespace()
         let start = index
-        // `true` marks an object on the stack, `false` an array.
-        var containers: [Bool] = []
+        var containers = ContainerStack()
         while true {
             // Here a value is expected.
             guard index < bytes.count else { throw error("a value") }
@@ -301,5 +300,36 @@ struct JSONScanner: ~Copyable {
             }
             if containers.isEmpty { return start..<index }
         }
+    }
+}
+
+/// The containers `skipValue` is inside, innermost last: whether each is an object (true) or an
+/// array. The first 64 levels are bits of one word, so a usual payload costs no allocation.
+private struct ContainerStack {
+    private var shallow: UInt64 = 0
+    private var deep: [Bool] = []
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    var last: Bool? {
+        guard count > 0 else { return nil }
+        let level = count - 1
+        return level < 64 ? shallow & (1 << UInt64(level)) != 0 : deep[level - 64]
+    }
+
+    mutating func append(_ isObject: Bool) {
+        if count < 64 {
+            let bit: UInt64 = 1 << UInt64(count)
+            shallow = isObject ? shallow | bit : shallow & ~bit
+        } else {
+            deep.append(isObject)
+        }
+        count += 1
+    }
+
+    mutating func removeLast() {
+        count -= 1
+        if count >= 64 { deep.removeLast() }
     }
 }

@@ -292,8 +292,11 @@ public struct PhoenixSocketStateMachine: Sendable {
         timeout: Duration? = nil,
         now: PhoenixInstant
     ) throws(PhoenixSocketError) -> (id: PhoenixPushID, actions: [PhoenixSocketAction]) {
-        guard var channel = channels[topic] else { throw .unknownTopic(topic) }
-        if case .leaving = channel.phase { throw .channelLeaving(topic: topic) }
+        guard let phase = channels[topic]?.phase else { throw .unknownTopic(topic) }
+        if case .leaving = phase { throw .channelLeaving(topic: topic) }
+        // Out of the dictionary while it changes: a copy beside the stored one would copy its
+        // sets and arrays on the first change.
+        guard var channel = channels.removeValue(forKey: topic) else { throw .unknownTopic(topic) }
         lastPushID += 1
         let id = PhoenixPushID(rawValue: lastPushID)
         var actions: [PhoenixSocketAction] = []
@@ -309,7 +312,6 @@ public struct PhoenixSocketStateMachine: Sendable {
                 timerSerial: serial
             )
             send(id, joinRef: joinRef, channel: &channel, into: &actions)
-            channels[topic] = channel
         } else if channel.buffered.count >= channel.options.pushBufferLimit {
             actions.append(.completePush(id, .cancelled(.bufferFull(limit: channel.options.pushBufferLimit))))
         } else {
@@ -324,8 +326,8 @@ public struct PhoenixSocketStateMachine: Sendable {
                 timerSerial: serial
             )
             channel.buffered.append(id)
-            channels[topic] = channel
         }
+        channels[topic] = channel
         prune()
         return (id, actions)
     }
@@ -690,7 +692,7 @@ public struct PhoenixSocketStateMachine: Sendable {
             guard message.topic == topic else { return dropMessage() }
             replyRoutes[ref] = nil
             guard pushes[id] != nil else { return dropMessage() }
-            channels[topic]?.inFlight.remove(id)
+            updateChannel(topic) { $0.inFlight.remove(id) }
             let result: PhoenixPushResult =
                 status == "ok" ? .ok(message.payload) : .error(status: status, response: message.payload)
             complete(id, result, into: &actions)
@@ -841,6 +843,15 @@ public struct PhoenixSocketStateMachine: Sendable {
     ) {
         guard pushes.removeValue(forKey: id) != nil else { return }
         actions.append(.completePush(id, result))
+    }
+
+    /// Changes the record of `topic`, if any, in place. (`channels[topic]?.x = …` goes through
+    /// the dictionary's nested modify accessors, whose frames are too big for this record: three
+    /// allocations a call.)
+    private mutating func updateChannel(_ topic: String, _ change: (inout PhoenixChannelRecord) -> Void) {
+        guard var channel = channels.removeValue(forKey: topic) else { return }
+        change(&channel)
+        channels[topic] = channel
     }
 
     /// Drops stale entries from the top of the timer queue so `nextDeadline` is exact.

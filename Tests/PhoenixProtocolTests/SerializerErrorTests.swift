@@ -58,6 +58,30 @@ import Testing
         }
     }
 
+    /// The payload's containers are tracked past 64 levels (where the scanner's stack leaves its
+    /// one word) with their kinds: objects and arrays alternate, and a wrong closing bracket deep
+    /// down is found.
+    @Test func objectsAndArraysNestedPast64LevelsKeepTheirKinds() throws {
+        let levels = 150
+        var payload = ""
+        for level in 0..<levels { payload += level % 3 == 0 ? "[1," : #"{"k":"# }
+        payload += "null"
+        for level in (0..<levels).reversed() { payload += level % 3 == 0 ? "]" : "}" }
+        let frame = #"[null,null,"t","e","# + payload + "]"
+        let message = try PhoenixSerializer.jsonV2.decode(.text(Array(frame.utf8)))
+        #expect(String(decoding: message.payload.bytes, as: UTF8.self) == payload)
+
+        // The object at level 100 (0-based; 101 containers open) closed with `]`.
+        var wrong = Array(frame.utf8)
+        let closers = wrong.indices.filter { wrong[$0] == UInt8(ascii: "]") || wrong[$0] == UInt8(ascii: "}") }
+        let index = closers[levels - 1 - 100]
+        #expect(wrong[index] == UInt8(ascii: "}"))
+        wrong[index] = UInt8(ascii: "]")
+        #expect(throws: PhoenixCodingError.invalidJSON(offset: index, expected: "',' or '}'")) {
+            try PhoenixSerializer.jsonV2.decode(.text(wrong))
+        }
+    }
+
     static let jsonV1Cases: [(String, PhoenixCodingError)] = [
         (#"{"event":"e","payload":{}}"#, .missingField(.topic)),
         (#"{"topic":"t","payload":{}}"#, .missingField(.event)),
