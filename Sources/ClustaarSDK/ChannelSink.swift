@@ -87,7 +87,9 @@ public enum ChannelErrorCause: Sendable, Hashable, CustomStringConvertible {
 public typealias ChannelCloseCause = PhoenixChannelCloseCause
 
 /// The event streams of one channel. PhoenixClient hands it each event of the channel as it is
-/// produced; it decodes each Clustaar event once, straight from the payload bytes, and fans it out.
+/// produced; it decodes each Clustaar event once, straight from the payload bytes, and fans it out
+/// (only when a stream that would show it has a subscriber: an app that reads no stream pays no
+/// decoding).
 /// It also remembers the last `control` the app was told, so that a rejoin whose reply differs
 /// is reported as a control change, and one that agrees is not.
 final class ChannelSink: PhoenixChannelObserver {
