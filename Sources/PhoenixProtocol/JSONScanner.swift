@@ -71,6 +71,15 @@ struct JSONScanner: ~Copyable {
 
     /// Reads a string for `field`; any other value is a type error.
     mutating func readString(_ field: PhoenixCodingError.Field) throws(PhoenixCodingError) -> String {
+        var noNames: PhoenixNameCache?
+        return try readString(field, names: &noNames)
+    }
+
+    /// Reads a string for `field`, taken from `names` (and kept there) when it has one.
+    mutating func readString(
+        _ field: PhoenixCodingError.Field,
+        names: inout PhoenixNameCache?
+    ) throws(PhoenixCodingError) -> String {
         guard let first = peek() else { throw error("a string for \(field.rawValue)") }
         guard first == UInt8(ascii: "\"") else {
             if first == UInt8(ascii: "n") || first == UInt8(ascii: "t") || first == UInt8(ascii: "f")
@@ -84,7 +93,8 @@ struct JSONScanner: ~Copyable {
         let (range, hasEscapes) = try scanString()
         let content = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
         if !hasEscapes {
-            guard let string = String(validating: content, as: UTF8.self) else { throw .invalidUTF8(field: field) }
+            let string = names == nil ? String(validating: content, as: UTF8.self) : names?.name(content)
+            guard let string else { throw .invalidUTF8(field: field) }
             return string
         }
         var unescaped: [UInt8] = []

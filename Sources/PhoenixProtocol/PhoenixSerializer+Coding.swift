@@ -23,10 +23,20 @@ extension PhoenixSerializer {
     public func decode(_ frame: PhoenixFrame, from sender: PhoenixPeer = .server) throws(PhoenixCodingError)
         -> PhoenixMessage
     {
+        var noNames: PhoenixNameCache?
+        return try decode(frame, from: sender, names: &noNames)
+    }
+
+    /// `decode(_:from:)`, taking v2 text frames' topic and event from `names` when it has them.
+    func decode(
+        _ frame: PhoenixFrame,
+        from sender: PhoenixPeer = .server,
+        names: inout PhoenixNameCache?
+    ) throws(PhoenixCodingError) -> PhoenixMessage {
         switch (self, frame) {
         case (.jsonV1, .text(let bytes)): return try JSONV1Format.decode(bytes)
         case (.jsonV1, .binary): throw .unencodable("v1 has no binary frames")
-        case (.jsonV2, .text(let bytes)): return try JSONV2Format.decode(bytes)
+        case (.jsonV2, .text(let bytes)): return try JSONV2Format.decode(bytes, names: &names)
         case (.jsonV2, .binary(let bytes)): return try BinaryV2Format.decode(bytes, from: sender)
         }
     }
@@ -116,7 +126,7 @@ enum JSONV2Format {
         return output
     }
 
-    static func decode(_ bytes: [UInt8]) throws(PhoenixCodingError) -> PhoenixMessage {
+    static func decode(_ bytes: [UInt8], names: inout PhoenixNameCache?) throws(PhoenixCodingError) -> PhoenixMessage {
         guard !bytes.isEmpty else { throw .emptyFrame }
         let (joinRef, ref, topic, event, payload) = try bytes.withUnsafeBufferPointer {
             buffer throws(PhoenixCodingError) in
@@ -131,9 +141,9 @@ enum JSONV2Format {
             try Self.separator(&scanner, found: 1)
             let ref = try scanner.readOptionalString(.ref)
             try Self.separator(&scanner, found: 2)
-            let topic = try scanner.readString(.topic)
+            let topic = try scanner.readString(.topic, names: &names)
             try Self.separator(&scanner, found: 3)
-            let event = try scanner.readString(.event)
+            let event = try scanner.readString(.event, names: &names)
             try Self.separator(&scanner, found: 4)
             let payload = try scanner.skipValue()
             if scanner.consume(UInt8(ascii: ",")) {

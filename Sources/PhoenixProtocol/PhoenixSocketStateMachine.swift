@@ -63,6 +63,8 @@ public struct PhoenixSocketStateMachine: Sendable {
     private var lastChannelOrder: UInt64 = 0
     private var random: SplitMix64
     private var consecutiveReconnects = 0
+    /// Topics and event names of recent frames, reused by the next frames' decoding.
+    private var names: PhoenixNameCache? = PhoenixNameCache()
 
     /// Inbound messages dropped as stale or unroutable (unknown ref, topic, or old join ref).
     public private(set) var droppedMessageCount = 0
@@ -361,7 +363,7 @@ public struct PhoenixSocketStateMachine: Sendable {
         }
         let message: PhoenixMessage
         do {
-            message = try configuration.serializer.decode(frame)
+            message = try configuration.serializer.decode(frame, names: &names)
         } catch {
             return [.emit(.decodeFailed(error))]
         }

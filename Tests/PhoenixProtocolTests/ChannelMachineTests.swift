@@ -20,6 +20,31 @@ struct ChannelMachineTests {
         #expect(h.machine.channelState(topic: topic) == .joined(joinRef: "1"))
     }
 
+    /// The machine reuses the names of recent frames (issue 16): with more long topics than it
+    /// keeps, and event names long and short, escaped or not, every message still names its own
+    /// topic and event.
+    @Test func longTopicsAndEventsKeepTheirNamesWhateverTheMachineReuses() throws {
+        var h = MachineHarness()
+        _ = h.connectAndOpen()
+        let topics = (0..<11).map { "interlocutor:5c8a1f0e9d3b2a0012c4e5f\($0)" }
+        for (index, topic) in topics.enumerated() {
+            _ = try h.join(topic)
+            let ref = "\(index + 1)"
+            _ = h.receive(#"["\#(ref)","\#(ref)","\#(topic)","phx_reply",{"response":{},"status":"ok"}]"#)
+        }
+        let events = ["interlocutor_reply", "bot_reply", #"interlocutor_r\u0065ply"#, "an_event_name_longer_than_15"]
+        for round in 0..<3 {
+            for (index, topic) in topics.enumerated() {
+                let event = events[(index + round) % events.count]
+                let expected = event.replacingOccurrences(of: #"\u0065"#, with: "e")
+                #expect(
+                    h.receive(#"["\#(index + 1)",null,"\#(topic)","\#(event)",{"n":\#(round)}]"#) == [
+                        #"message \#(topic) \#(expected) {"n":\#(round)}"#
+                    ])
+            }
+        }
+    }
+
     @Test func joinRejectedByDefaultReportsAndStops() throws {
         var h = MachineHarness()
         _ = h.connectAndOpen()
