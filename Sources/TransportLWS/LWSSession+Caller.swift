@@ -65,7 +65,8 @@ extension LWSSession {
         }
     }
 
-    func send(_ message: WebSocketMessage) async throws(TransportError) {
+    /// The queue item of a data message; the errors `send` and `trySend` throw before queuing.
+    private func outboundItem(_ message: WebSocketMessage) throws(TransportError) -> LWSOutboundQueue.Item {
         let item: LWSOutboundQueue.Item
         switch message {
         case .text(let bytes): item = .message(isText: true, bytes: bytes)
@@ -78,6 +79,28 @@ extension LWSSession {
                 "a message of \(item.byteCount) bytes exceeds maxMessageSize \(request.limits.maxMessageSize)"
             )
         }
+        return item
+    }
+
+    /// Queues the message if the queue has room and no `send` waits; never suspends.
+    func trySend(_ message: WebSocketMessage) throws(TransportError) -> Bool {
+        let item = try outboundItem(message)
+        let limit = request.limits.outboundBufferSize
+        let queued = shared.withLock { shared -> Result<Bool, TransportError> in
+            guard shared.state == .open else { return .failure(shared.state.closedError) }
+            // The same room test as `send`'s: a message goes now exactly when a `send` of it
+            // would not have waited.
+            guard shared.sendWaiters.isEmpty && shared.outbound.canAccept(byteCount: item.byteCount, limit: limit)
+            else { return .success(false) }
+            shared.outbound.append(item)
+            shared.wakeServiceThread()
+            return .success(true)
+        }
+        return try queued.get()
+    }
+
+    func send(_ message: WebSocketMessage) async throws(TransportError) {
+        let item = try outboundItem(message)
         let limit = request.limits.outboundBufferSize
         let immediate = shared.withLock { shared -> Result<Int?, TransportError> in
             guard shared.state == .open else { return .failure(shared.state.closedError) }

@@ -139,6 +139,26 @@ final class ConnectionCore: Sendable {
     // MARK: Outbound, from any task
 
     func send(_ message: WebSocketMessage) async throws(TransportError) {
+        try await enqueue(encodedFrame(message))
+    }
+
+    /// Queues the message's frame if the queue has room and no `send` waits; never suspends.
+    func trySend(_ message: WebSocketMessage) throws(TransportError) -> Bool {
+        let frame = try encodedFrame(message)
+        let limit = request.limits.outboundBufferSize
+        let queued = shared.withLock { shared -> Result<Bool, TransportError> in
+            if let error = shared.sendingClosed { return .failure(error) }
+            // The same room test as `enqueue`'s: a message goes now exactly when a `send` of it
+            // would not have waited.
+            guard shared.sendWaiters.isEmpty, shared.queuedBytes <= limit else { return .success(false) }
+            queue(frame, in: &shared)
+            return .success(true)
+        }
+        return try queued.get()
+    }
+
+    /// The masked frame of a data message; the errors `send` and `trySend` throw before queuing.
+    private func encodedFrame(_ message: WebSocketMessage) throws(TransportError) -> [UInt8] {
         let opcode: WebSocketOpcode
         let payload: [UInt8]
         switch message {
@@ -158,7 +178,7 @@ final class ConnectionCore: Sendable {
         payload.withUnsafeBytes {
             WebSocketFrameEncoder.encode(opcode: opcode, payload: $0, maskKey: .random(), into: &frame)
         }
-        try await enqueue(frame)
+        return frame
     }
 
     private func enqueue(_ frame: [UInt8]) async throws(TransportError) {
