@@ -479,12 +479,20 @@ actor PhoenixSocketCore {
         run(machine.transportOpened(now: time.now()))
         var closeFrame: (code: CloseCode?, reason: String)?
         var inbound = connection.inbound.makeAsyncIterator()
+        var framesInARow = 0
         do {
             while let message = try await inbound.next(isolation: self) {
                 switch message {
                 case .text(let bytes): frameReceived(.text(bytes), generation: generation)
                 case .binary(let bytes): frameReceived(.binary(bytes), generation: generation)
                 case .close(let code, let reason): closeFrame = (code, reason)
+                }
+                // `next` returns without suspending while frames are buffered: under a flood,
+                // let the callers and the timer waiting for the actor have their turn.
+                framesInARow += 1
+                if framesInARow == 32 {
+                    framesInARow = 0
+                    await Task.yield()
                 }
             }
             connectionEnded(
