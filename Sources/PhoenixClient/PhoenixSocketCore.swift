@@ -686,7 +686,7 @@ actor PhoenixSocketCore {
 
 /// How many frames the writer task holds: handed to it and not yet accepted by the connection.
 /// While it is not zero, the actor writes behind them, not straight into the connection.
-final class WriterBacklog: Sendable {
+private final class WriterBacklog: Sendable {
     private let count = Atomic<Int>(0)
 
     /// No frame waits in the writer task: every frame given to it is in the connection's buffer.
