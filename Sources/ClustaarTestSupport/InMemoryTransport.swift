@@ -262,11 +262,22 @@ final class InMemoryClientConnection: WebSocketConnection {
     var inbound: WebSocketInbound { server.clientInbound }
 
     func send(_ message: WebSocketMessage) async throws(TransportError) {
+        try deliver(message)
+    }
+
+    /// Hands a data message to the server side at once (the buffer has no limit).
+    private func deliver(_ message: WebSocketMessage) throws(TransportError) {
         if case .close = message {
             throw TransportError(.invalidRequest, "close with close(code:reason:), not send")
         }
         guard server.isOpen else { throw TransportError(.closed, "the in-memory connection is closed") }
         server.toServer.yield(message)
+    }
+
+    /// The in-memory buffer has no limit: an open connection always takes the message now.
+    func trySend(_ message: WebSocketMessage) throws(TransportError) -> Bool {
+        try deliver(message)
+        return true
     }
 
     func close(code: CloseCode, reason: String) async {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PhoenixProtocol
+import Synchronization
 import TransportCore
 
 /// Owns one `PhoenixSocketStateMachine` and runs its actions: opens and closes transport
@@ -11,6 +12,11 @@ import TransportCore
 /// Connection callbacks carry the generation of the connection they belong to; those of an older
 /// connection are ignored. Channel events are delivered here, on the actor, straight into each
 /// channel's outlet: no task or stream sits between a frame and its channel.
+///
+/// Hand-offs per message are kept few: inbound frames are read by a loop isolated to this actor
+/// (the transport's continuation resumes it here, with no hop per frame), and outbound frames go
+/// straight into the connection's buffer (`trySend`) unless it is full or frames already wait in
+/// the writer task, which then takes them in order.
 actor PhoenixSocketCore {
     private let configuration: PhoenixSocket.Configuration
     private let transport: any Transport
@@ -25,7 +31,7 @@ actor PhoenixSocketCore {
     private var generation = 0
     private var connectionTask: Task<Void, Never>?
     private var connection: (any WebSocketConnection)?
-    private var writer: AsyncStream<WebSocketMessage>.Continuation?
+    private var outbound: Outbound?
     private var everOpened = false
     private var connectWaiters: [CheckedContinuation<Result<Void, PhoenixClientError>, Never>] = []
     private var disconnectWaiters: [CheckedContinuation<Void, Never>] = []
@@ -57,6 +63,18 @@ actor PhoenixSocketCore {
         var joinedBefore = false
         /// Set when the channel ends for a reason the machine does not know (replaced).
         var closeCause: PhoenixChannelCloseCause?
+    }
+
+    /// Where the frames for the current connection go.
+    private struct Outbound {
+        let connection: any WebSocketConnection
+        /// The writer task's queue: frames the connection had no room for, and every frame
+        /// behind them.
+        let queue: AsyncStream<WebSocketMessage>.Continuation
+        let backlog: WriterBacklog
+        /// A write failed (the connection is closing, or refused a frame): as the writer task
+        /// stops at its first failed `send`, this connection takes no more frames.
+        var stopped = false
     }
 
     enum PushOutcome: Sendable {
@@ -258,8 +276,8 @@ actor PhoenixSocketCore {
             case .openTransport(let url, let subprotocols): openTransport(url: url, subprotocols: subprotocols)
             case .send(let frame):
                 switch frame {
-                case .text(let bytes): writer?.yield(.text(bytes))
-                case .binary(let bytes): writer?.yield(.binary(bytes))
+                case .text(let bytes): write(.text(bytes))
+                case .binary(let bytes): write(.binary(bytes))
                 }
             case .closeTransport(let code, let reason): closeTransport(code: CloseCode(code), reason: reason)
             case .emit(let event): handle(event)
@@ -432,7 +450,7 @@ actor PhoenixSocketCore {
         }
     }
 
-    /// One connection's life, off the actor: open it, pump writes and reads, report its end.
+    /// One connection's life: open it, serve it on the actor, report its end.
     private nonisolated static func runConnection(
         core: PhoenixSocketCore,
         transport: any Transport,
@@ -441,32 +459,7 @@ actor PhoenixSocketCore {
     ) async {
         do {
             try await transport.withConnection(to: request) { connection in
-                let (outbound, writer) = AsyncStream<WebSocketMessage>.makeStream()
-                guard await core.connectionOpened(connection, writer: writer, generation: generation) else { return }
-                let writing = Task {
-                    for await message in outbound {
-                        do { try await connection.send(message) } catch { break }
-                    }
-                }
-                defer {
-                    writer.finish()
-                    writing.cancel()
-                }
-                var closeFrame: (code: CloseCode?, reason: String)?
-                do {
-                    for try await message in connection.inbound {
-                        switch message {
-                        case .text(let bytes): await core.frameReceived(.text(bytes), generation: generation)
-                        case .binary(let bytes): await core.frameReceived(.binary(bytes), generation: generation)
-                        case .close(let code, let reason): closeFrame = (code, reason)
-                        }
-                    }
-                    await core.connectionEnded(
-                        closeCode: closeFrame?.code, closeReason: closeFrame?.reason, failure: nil,
-                        generation: generation)
-                } catch {
-                    await core.connectionEnded(closeCode: nil, closeReason: nil, failure: error, generation: generation)
-                }
+                await core.serve(connection, generation: generation)
             }
         } catch {
             await core.connectionEnded(closeCode: nil, closeReason: nil, failure: error, generation: generation)
@@ -474,19 +467,76 @@ actor PhoenixSocketCore {
         await core.connectionTaskFinished(generation: generation)
     }
 
-    private func connectionOpened(
-        _ connection: any WebSocketConnection,
-        writer: AsyncStream<WebSocketMessage>.Continuation,
-        generation: Int
-    ) -> Bool {
-        guard generation == self.generation else {
-            writer.finish()
-            return false
+    /// Attaches the open connection, then reads its frames here, on the actor, until it ends:
+    /// the transport resumes this loop on the actor, so a frame costs no hop of its own.
+    private func serve(_ connection: any WebSocketConnection, generation: Int) async {
+        guard generation == self.generation else { return }
+        let (queue, backlog, writing) = Self.startWriter(for: connection)
+        defer {
+            queue.finish()
+            writing.cancel()
         }
         self.connection = connection
-        self.writer = writer
+        outbound = Outbound(connection: connection, queue: queue, backlog: backlog)
         run(machine.transportOpened(now: time.now()))
-        return true
+        var closeFrame: (code: CloseCode?, reason: String)?
+        var inbound = connection.inbound.makeAsyncIterator()
+        var framesInARow = 0
+        do {
+            while let message = try await inbound.next(isolation: self) {
+                switch message {
+                case .text(let bytes): frameReceived(.text(bytes), generation: generation)
+                case .binary(let bytes): frameReceived(.binary(bytes), generation: generation)
+                case .close(let code, let reason): closeFrame = (code, reason)
+                }
+                // `next` returns without suspending while frames are buffered: under a flood,
+                // let the callers and the timer waiting for the actor have their turn.
+                framesInARow += 1
+                if framesInARow == 32 {
+                    framesInARow = 0
+                    await Task.yield()
+                }
+            }
+            connectionEnded(
+                closeCode: closeFrame?.code, closeReason: closeFrame?.reason, failure: nil, generation: generation)
+        } catch {
+            connectionEnded(closeCode: nil, closeReason: nil, failure: error, generation: generation)
+        }
+    }
+
+    /// The writer task of one connection, off the actor: it sends, in order, the frames the
+    /// actor could not write straight away, and stops at the first failed send.
+    private nonisolated static func startWriter(
+        for connection: any WebSocketConnection
+    ) -> (AsyncStream<WebSocketMessage>.Continuation, WriterBacklog, Task<Void, Never>) {
+        let (stream, continuation) = AsyncStream<WebSocketMessage>.makeStream()
+        let backlog = WriterBacklog()
+        let writing = Task {
+            for await message in stream {
+                do { try await connection.send(message) } catch { break }
+                backlog.remove()
+            }
+        }
+        return (continuation, backlog, writing)
+    }
+
+    /// Hands a frame to the current connection: straight into its buffer when nothing waits in
+    /// the writer task and the buffer has room, otherwise behind the frames in the writer task.
+    private func write(_ message: WebSocketMessage) {
+        guard let outbound, !outbound.stopped else { return }
+        if outbound.backlog.isEmpty {
+            do {
+                if try outbound.connection.trySend(message) { return }
+            } catch {
+                // What the writer task does when `send` fails: no more frames for this
+                // connection. Its end comes through the inbound.
+                self.outbound?.stopped = true
+                outbound.queue.finish()
+                return
+            }
+        }
+        outbound.backlog.add()
+        outbound.queue.yield(message)
     }
 
     private func frameReceived(_ frame: PhoenixFrame, generation: Int) {
@@ -526,8 +576,8 @@ actor PhoenixSocketCore {
     private func detachConnection() {
         generation += 1
         connection = nil
-        writer?.finish()
-        writer = nil
+        outbound?.queue.finish()
+        outbound = nil
     }
 
     private func connectionTaskFinished(generation: Int) {
@@ -649,4 +699,19 @@ actor PhoenixSocketCore {
         case .connectionLost(let loss): outcomeCause(loss).description
         }
     }
+}
+
+/// How many frames the writer task holds: handed to it and not yet accepted by the connection.
+/// While it is not zero, the actor writes behind them, not straight into the connection.
+private final class WriterBacklog: Sendable {
+    private let count = Atomic<Int>(0)
+
+    /// No frame waits in the writer task: every frame given to it is in the connection's buffer.
+    var isEmpty: Bool { count.load(ordering: .acquiring) == 0 }
+
+    /// A frame was handed to the writer task.
+    func add() { count.add(1, ordering: .relaxed) }
+
+    /// The writer task's connection accepted a frame.
+    func remove() { count.subtract(1, ordering: .releasing) }
 }

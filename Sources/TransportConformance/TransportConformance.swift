@@ -37,9 +37,12 @@ public struct ConformanceCapabilities: OptionSet, Sendable, Hashable {
     public static let ipv6 = ConformanceCapabilities(rawValue: 1 << 1)
     /// Real file descriptors, counted in /proc/self/fd.
     public static let fileDescriptors = ConformanceCapabilities(rawValue: 1 << 2)
+    /// The connections implement `WebSocketConnection.trySend(_:)`: a message is queued without
+    /// suspending when the buffer has room (not the default, which always returns false).
+    public static let trySend = ConformanceCapabilities(rawValue: 1 << 3)
 
     /// Everything: a real transport against the Python loopback server.
-    public static let all: ConformanceCapabilities = [.wireLevel, .ipv6, .fileDescriptors]
+    public static let all: ConformanceCapabilities = [.wireLevel, .ipv6, .fileDescriptors, .trySend]
 }
 
 /// A transport under test and the way to reach the server behaviours.
@@ -131,6 +134,7 @@ public enum TransportConformance {
 
     /// Every scenario, in a stable order.
     public static var all: [ConformanceScenario] {
-        echoScenarios + fragmentationScenarios + closeScenarios + handshakeScenarios + resourceScenarios
+        echoScenarios + trySendScenarios + fragmentationScenarios + closeScenarios + handshakeScenarios
+            + resourceScenarios
     }
 }

@@ -29,14 +29,15 @@ public struct WebSocketInbound: AsyncSequence, Sendable {
         /// The next message; nil once the sequence ended with a close; throws when the connection was
         /// lost without one.
         public mutating func next() async throws(TransportError) -> WebSocketMessage? {
-            try await storage.next()
+            try await storage.next(isolation: nil)
         }
 
-        /// The next message, as `next()`, without leaving the caller's actor.
+        /// The next message, as `next()`, without leaving the caller's actor: a consumer isolated
+        /// to an actor waits and resumes on it, so a message costs no hop to another executor.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(TransportError)
             -> WebSocketMessage?
         {
-            try await storage.next()
+            try await storage.next(isolation: actor)
         }
     }
 
@@ -146,7 +147,7 @@ extension WebSocketInbound {
             }
         }
 
-        func next() async throws(TransportError) -> WebSocketMessage? {
+        func next(isolation actor: isolated (any Actor)?) async throws(TransportError) -> WebSocketMessage? {
             enum Immediate {
                 case message(WebSocketMessage, demand: (@Sendable () -> Void)?)
                 case end(TransportError?)

@@ -1,3 +1,4 @@
+import CLibWebSockets
 import Glibc
 import TransportCore
 
@@ -65,7 +66,8 @@ extension LWSSession {
         }
     }
 
-    func send(_ message: WebSocketMessage) async throws(TransportError) {
+    /// The queue item of a data message; the errors `send` and `trySend` throw before queuing.
+    private func outboundItem(_ message: WebSocketMessage) throws(TransportError) -> LWSOutboundQueue.Item {
         let item: LWSOutboundQueue.Item
         switch message {
         case .text(let bytes): item = .message(isText: true, bytes: bytes)
@@ -78,21 +80,48 @@ extension LWSSession {
                 "a message of \(item.byteCount) bytes exceeds maxMessageSize \(request.limits.maxMessageSize)"
             )
         }
+        return item
+    }
+
+    /// Queues the message if the queue has room and no `send` waits; never suspends.
+    func trySend(_ message: WebSocketMessage) throws(TransportError) -> Bool {
+        let item = try outboundItem(message)
         let limit = request.limits.outboundBufferSize
+        var wakes = false
+        let queued = shared.withLock { shared -> Result<Bool, TransportError> in
+            guard shared.state == .open else { return .failure(shared.state.closedError) }
+            // The same room test as `send`'s: a message goes now exactly when a `send` of it
+            // would not have waited.
+            guard shared.sendWaiters.isEmpty && shared.outbound.canAccept(byteCount: item.byteCount, limit: limit)
+            else { return .success(false) }
+            shared.outbound.append(item)
+            wakes = shared.claimWake()
+            return .success(true)
+        }
+        if wakes { wakeServiceThread() }
+        return try queued.get()
+    }
+
+    func send(_ message: WebSocketMessage) async throws(TransportError) {
+        let item = try outboundItem(message)
+        let limit = request.limits.outboundBufferSize
+        var wakes = false
         let immediate = shared.withLock { shared -> Result<Int?, TransportError> in
             guard shared.state == .open else { return .failure(shared.state.closedError) }
             if shared.sendWaiters.isEmpty && shared.outbound.canAccept(byteCount: item.byteCount, limit: limit) {
                 shared.outbound.append(item)
-                shared.wakeServiceThread()
+                wakes = shared.claimWake()
                 return .success(nil)
             }
             shared.nextWaiterID += 1
             return .success(shared.nextWaiterID)
         }
+        if wakes { wakeServiceThread() }
         guard let waiterID = try immediate.get() else { return }
         do {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    var wakes = false
                     let now = shared.withLock { shared -> Result<Void, TransportError>? in
                         if Task.isCancelled { return .failure(TransportError(.cancelled, "the send was cancelled")) }
                         guard shared.state == .open else { return .failure(shared.state.closedError) }
@@ -100,12 +129,13 @@ extension LWSSession {
                             && shared.outbound.canAccept(byteCount: item.byteCount, limit: limit)
                         {
                             shared.outbound.append(item)
-                            shared.wakeServiceThread()
+                            wakes = shared.claimWake()
                             return .success(())
                         }
                         shared.sendWaiters.append(SendWaiter(id: waiterID, item: item, continuation: continuation))
                         return nil
                     }
+                    if wakes { wakeServiceThread() }
                     if now == nil { eventSink.yield(.sendSuspended) }
                     if let now { continuation.resume(with: now) }
                 }
@@ -128,32 +158,46 @@ extension LWSSession {
     func close(code: CloseCode, reason: String) {
         let wireCode = code.isValidOnWire ? code : .normalClosure
         let reasonBytes = Self.truncatedUTF8(reason, maxBytes: 123)
+        var wakes = false
         let waiters = shared.withLock { shared -> [SendWaiter] in
             guard shared.state == .open else { return [] }
             shared.state = .closing
             shared.outbound.append(.close(code: wireCode, reason: reasonBytes))
-            shared.wakeServiceThread()
+            wakes = shared.claimWake()
             let waiters = shared.sendWaiters
             shared.sendWaiters = []
             return waiters
         }
+        if wakes { wakeServiceThread() }
         for waiter in waiters {
             waiter.continuation.resume(throwing: TransportError(.closed, "the connection is closing"))
         }
     }
 
     func requestAbort(_ error: TransportError) {
-        shared.withLock { shared in
-            guard shared.abortRequest == nil else { return }
+        let wakes = shared.withLock { shared -> Bool in
+            guard shared.abortRequest == nil else { return false }
             shared.abortRequest = error
-            shared.wakeServiceThread()
+            return shared.claimWake()
         }
+        if wakes { wakeServiceThread() }
     }
 
     func requestResumeReading() {
-        shared.withLock { shared in
+        let wakes = shared.withLock { shared -> Bool in
             shared.resumeReadingRequested = true
-            shared.wakeServiceThread()
+            return shared.claimWake()
+        }
+        if wakes { wakeServiceThread() }
+    }
+
+    /// Wakes the service thread (`lws_cancel_service`) once the caller has left `shared`: woken
+    /// on the same core while `shared` was still held, it blocked on it at once and had to be
+    /// woken a second time. `wakeTarget` has a lock of its own, which the service thread takes
+    /// before destroying the context, so the context cannot go away in between.
+    func wakeServiceThread() {
+        wakeTarget.withLock { target in
+            if let target { lws_cancel_service(target.pointer) }
         }
     }
 

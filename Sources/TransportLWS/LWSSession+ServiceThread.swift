@@ -95,6 +95,7 @@ extension LWSSession {
         )
         let handle = ContextHandle(pointer: context)
         shared.withLock { $0.context = handle }
+        wakeTarget.withLock { $0 = handle }
 
         var connectInfo = lws_client_connect_info()
         connectInfo.context = context
@@ -143,6 +144,7 @@ extension LWSSession {
         }
 
         shared.withLock { $0.context = nil }
+        wakeTarget.withLock { $0 = nil }
         lws_sul_cancel(wakeTimer)
         lws_context_destroy(context)
         releaseTLSHandshake()

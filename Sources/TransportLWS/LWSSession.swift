@@ -41,6 +41,9 @@ final class LWSSession: @unchecked Sendable {
     typealias ContextHandle = LWSSessionShared.ContextHandle
 
     let shared: Locked<Shared>
+    /// The context to wake with `lws_cancel_service`, behind a lock of its own (see
+    /// `wakeServiceThread`): set once the context exists, cleared before it is destroyed.
+    let wakeTarget = Locked<ContextHandle?>(nil)
 
     // MARK: Service thread only
 

@@ -4,9 +4,9 @@ import TransportCore
 /// The one state the caller side and the service thread share: `LWSSession.shared`, behind its
 /// lock. Everything else of a session is either fixed at init or the service thread's alone.
 ///
-/// Rules: touch it only inside `shared.withLock`; never resume a continuation or call lws
-/// (beyond `lws_cancel_service` in `wakeServiceThread`) with the lock held: take the waiters
-/// out under the lock, resume them after.
+/// Rules: touch it only inside `shared.withLock`; never resume a continuation or call lws with
+/// the lock held: take the waiters out under the lock, resume them (or wake the service
+/// thread, `LWSSession.wakeServiceThread`) after.
 struct LWSSessionShared {
     /// The link as the caller side sees it: `send` needs `.open`, `close` moves it to `.closing`.
     enum LinkState: Equatable {
@@ -59,11 +59,11 @@ struct LWSSessionShared {
         self.outbound = outbound
     }
 
-    /// Wakes the service thread unless a wake-up is already pending. Called with the lock held,
-    /// so the context cannot be destroyed in between.
-    mutating func wakeServiceThread() {
-        guard !wakePending, let context else { return }
+    /// Whether the caller should wake the service thread (`LWSSession.wakeServiceThread`) once
+    /// it has left the lock: not while a wake-up is already pending, nor without a context.
+    mutating func claimWake() -> Bool {
+        guard !wakePending, context != nil else { return false }
         wakePending = true
-        lws_cancel_service(context.pointer)
+        return true
     }
 }

@@ -115,6 +115,10 @@ final class LWSConnection: WebSocketConnection {
         try await session.send(message)
     }
 
+    func trySend(_ message: WebSocketMessage) throws(TransportError) -> Bool {
+        try session.trySend(message)
+    }
+
     func close(code: CloseCode, reason: String) async {
         session.close(code: code, reason: reason)
     }

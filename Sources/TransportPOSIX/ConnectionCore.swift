@@ -45,6 +45,11 @@ final class ConnectionCore: Sendable {
     let producer: WebSocketInbound.Producer
     let wakeup: Wakeup
     let shared: Locked<Shared>
+    /// Whether `wakeup` is closed, behind a lock of its own. Threads wake the I/O thread after
+    /// leaving `shared`: woken on the same core while `shared` was still held, it blocked on it
+    /// at once and had to be woken a second time. This lock keeps `signal` and `close` apart,
+    /// so no thread writes to a closed (and maybe reused) descriptor.
+    private let wakeupClosed = Locked(false)
 
     init(request: WebSocketRequest, handshake: HTTPUpgradeHandshake) throws(TransportError) {
         self.request = request
@@ -63,11 +68,34 @@ final class ConnectionCore: Sendable {
 
     /// Applies `change` to the shared state and wakes the I/O thread (once per loop turn).
     func signal(_ change: (inout Shared) -> Void = { _ in }) {
-        shared.withLock { shared in
+        let wakes = shared.withLock { shared in
             change(&shared)
-            guard !shared.exited, !shared.wakeupPending else { return }
-            shared.wakeupPending = true
-            wakeup.signal()
+            return Self.claimWakeup(&shared)
+        }
+        if wakes { wakeIOThread() }
+    }
+
+    /// Whether the caller should wake the I/O thread once it has left the lock: not if it has
+    /// exited or a wakeup is already on its way (called with `shared` held).
+    static func claimWakeup(_ shared: inout Shared) -> Bool {
+        guard !shared.exited, !shared.wakeupPending else { return false }
+        shared.wakeupPending = true
+        return true
+    }
+
+    /// Wakes the I/O thread out of `poll`; called without `shared` held.
+    func wakeIOThread() {
+        wakeupClosed.withLock { closed in
+            if !closed { wakeup.signal() }
+        }
+    }
+
+    /// Closes the wakeup descriptors: the I/O thread's last act, or a failed start.
+    func closeWakeup() {
+        wakeupClosed.withLock { closed in
+            guard !closed else { return }
+            closed = true
+            wakeup.close()
         }
     }
 
@@ -89,7 +117,7 @@ final class ConnectionCore: Sendable {
         guard status == 0 else {
             Unmanaged<ConnectionCore>.fromOpaque(context).release()
             shared.withLock { $0.exited = true }
-            wakeup.close()
+            closeWakeup()
             throw TransportError(.connectFailed, "could not start the I/O thread (pthread_create: \(status))")
         }
         shared.withLock { $0.thread = thread }
@@ -139,6 +167,28 @@ final class ConnectionCore: Sendable {
     // MARK: Outbound, from any task
 
     func send(_ message: WebSocketMessage) async throws(TransportError) {
+        try await enqueue(encodedFrame(message))
+    }
+
+    /// Queues the message's frame if the queue has room and no `send` waits; never suspends.
+    func trySend(_ message: WebSocketMessage) throws(TransportError) -> Bool {
+        let frame = try encodedFrame(message)
+        let limit = request.limits.outboundBufferSize
+        var wakes = false
+        let queued = shared.withLock { shared -> Result<Bool, TransportError> in
+            if let error = shared.sendingClosed { return .failure(error) }
+            // The same room test as `enqueue`'s: a message goes now exactly when a `send` of it
+            // would not have waited.
+            guard shared.sendWaiters.isEmpty, shared.queuedBytes <= limit else { return .success(false) }
+            wakes = queue(frame, in: &shared)
+            return .success(true)
+        }
+        if wakes { wakeIOThread() }
+        return try queued.get()
+    }
+
+    /// The masked frame of a data message; the errors `send` and `trySend` throw before queuing.
+    private func encodedFrame(_ message: WebSocketMessage) throws(TransportError) -> [UInt8] {
         let opcode: WebSocketOpcode
         let payload: [UInt8]
         switch message {
@@ -158,17 +208,19 @@ final class ConnectionCore: Sendable {
         payload.withUnsafeBytes {
             WebSocketFrameEncoder.encode(opcode: opcode, payload: $0, maskKey: .random(), into: &frame)
         }
-        try await enqueue(frame)
+        return frame
     }
 
     private func enqueue(_ frame: [UInt8]) async throws(TransportError) {
         let limit = request.limits.outboundBufferSize
+        var wakes = false
         let immediate = shared.withLock { shared -> TransportError?? in
             if let error = shared.sendingClosed { return .some(error) }
             guard shared.sendWaiters.isEmpty, shared.queuedBytes <= limit else { return nil }
-            queue(frame, in: &shared)
+            wakes = queue(frame, in: &shared)
             return .some(nil)
         }
+        if wakes { wakeIOThread() }
         switch immediate {
         case .some(.some(let error)): throw error
         case .some(.none): return
@@ -182,18 +234,20 @@ final class ConnectionCore: Sendable {
         do {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    var wakes = false
                     let now = shared.withLock { shared -> Result<Void, TransportError>? in
                         if let error = shared.sendingClosed { return .failure(error) }
                         if Task.isCancelled { return .failure(TransportError(.cancelled, "send was cancelled")) }
                         // Checked again under this lock: the I/O thread may have drained the queue
                         // since the first look, and then no one would ever wake this waiter.
                         if shared.sendWaiters.isEmpty, shared.queuedBytes <= limit {
-                            queue(frame, in: &shared)
+                            wakes = queue(frame, in: &shared)
                             return .success(())
                         }
                         shared.sendWaiters.append(SendWaiter(id: id, frame: frame, continuation: continuation))
                         return nil
                     }
+                    if wakes { wakeIOThread() }
                     if let now { continuation.resume(with: now.mapError { $0 as any Error }) }
                 }
             } onCancel: {
@@ -210,28 +264,25 @@ final class ConnectionCore: Sendable {
         }
     }
 
-    /// Hands `frame` to the I/O thread (called with the lock held) and wakes it.
-    private func queue(_ frame: [UInt8], in shared: inout Shared) {
+    /// Hands `frame` to the I/O thread (called with the lock held); true when the caller must
+    /// then wake it (`wakeIOThread`, once out of the lock).
+    private func queue(_ frame: [UInt8], in shared: inout Shared) -> Bool {
         shared.pendingFrames.append(frame)
         shared.queuedBytes += frame.count
-        if !shared.exited && !shared.wakeupPending {
-            shared.wakeupPending = true
-            wakeup.signal()
-        }
+        return Self.claimWakeup(&shared)
     }
 
     func close(code: CloseCode, reason: String) {
+        var wakes = false
         let waiters = shared.withLock { shared -> [SendWaiter] in
             guard shared.sendingClosed == nil else { return [] }
             shared.sendingClosed = TransportError(.closed, "the connection is closing")
             shared.closeRequest = (code, reason)
-            if !shared.exited && !shared.wakeupPending {
-                shared.wakeupPending = true
-                wakeup.signal()
-            }
+            wakes = Self.claimWakeup(&shared)
             defer { shared.sendWaiters.removeAll() }
             return shared.sendWaiters
         }
+        if wakes { wakeIOThread() }
         for waiter in waiters {
             waiter.continuation.resume(
                 throwing: TransportError(.closed, "the connection closed before the message was queued"))

@@ -512,10 +512,10 @@ struct IOLoop {
         stopSending()
         let waiter = core.shared.withLock { shared -> CheckedContinuation<Void, Never>? in
             shared.exited = true
-            core.wakeup.close()
             defer { shared.exitWaiter = nil }
             return shared.exitWaiter
         }
+        core.closeWakeup()
         waiter?.resume()
     }
 

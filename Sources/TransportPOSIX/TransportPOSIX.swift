@@ -102,6 +102,10 @@ final class POSIXWebSocketConnection: WebSocketConnection {
         try await core.send(message)
     }
 
+    func trySend(_ message: WebSocketMessage) throws(TransportError) -> Bool {
+        try core.trySend(message)
+    }
+
     func close(code: CloseCode, reason: String) async {
         core.close(code: code, reason: reason)
     }

@@ -292,6 +292,7 @@ func joinByHand() throws -> (events: [PhoenixSocketEvent], outbox: [PhoenixFrame
 
 // MARK: TransportCore/Documentation.docc/WritingATransport.md
 
+import Synchronization
 import TransportCore
 import TransportPOSIX
 
@@ -319,7 +320,13 @@ struct CountingConnection: WebSocketConnection {
 
     func send(_ message: WebSocketMessage) async throws(TransportError) {
         try await base.send(message)
-        await counter.add()
+        counter.add()
+    }
+
+    func trySend(_ message: WebSocketMessage) throws(TransportError) -> Bool {
+        guard try base.trySend(message) else { return false }
+        counter.add()
+        return true
     }
 
     func close(code: CloseCode, reason: String) async {
@@ -327,9 +334,10 @@ struct CountingConnection: WebSocketConnection {
     }
 }
 
-actor SentCounter {
-    private(set) var count = 0
-    func add() { count += 1 }
+final class SentCounter: Sendable {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func add() { value.withLock { $0 += 1 } }
 }
 
 import Testing

@@ -12,7 +12,7 @@ enum LWSConformanceServer {
     /// Over wss://, lws 4.1 checks the certificate against the Host header's host, which for an
     /// IPv6 literal keeps its brackets ("[::1]"): the check fails ("hostname mismatch"). The TLS
     /// suite pins that; the IPv6 scenario of the general suite is left out over wss://.
-    static let tlsCapabilities: ConformanceCapabilities = [.wireLevel, .fileDescriptors]
+    static let tlsCapabilities: ConformanceCapabilities = [.wireLevel, .fileDescriptors, .trySend]
 
     /// Each LWSTransport wss:// connection creates its own lws context (OpenSSL global init,
     /// CA file load) one at a time behind LWSTLSGate: ~50 ms each (BENCHMARKS.md, TLS handshake), so 1,000 cycles

@@ -12,7 +12,9 @@ outlives the test process).
   /wrong-subprotocol, /bad-accept, /drop, /mid-frame, /invalid-utf8, /oversized?size=&fragment=,
   /fragmented-with-ping, /ping-burst?count=, /no-status-close, /ignore-close,
   /invalid-close-code?code=, /record-close, and /report?of= which tells what the client sent on
-  an earlier connection that carried the same ?id= (its close code and reason, its pongs).
+  an earlier connection that carried the same ?id= (its close code and reason, its pongs);
+  /hold-then-echo?id= reads nothing until a connection to /release?of=<id> comes, then echoes
+  every frame as it came (a full socket for the client's outbound backpressure).
 - "raw" also plays a hostile Phoenix server for the SDK at /hostile/<case>/websocket?id=
   (see `hostile_session`): it answers joins, heartbeats and pushes like Phoenix (JSON v2), and
   on the first connection of an id, right after the join reply, sends what <case> names.
@@ -48,6 +50,7 @@ except ImportError as error:
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 reports: dict[str, dict] = {}
+releases: dict[str, asyncio.Event] = {}
 
 
 def query_of(path: str) -> dict[str, str]:
@@ -134,6 +137,22 @@ async def read_frame(reader):
     mask = await reader.readexactly(4) if second & 0x80 else b"\0\0\0\0"
     data = await reader.readexactly(n)
     return first & 0x0F, bytes(b ^ mask[i % 4] for i, b in enumerate(data)), bool(second & 0x80)
+
+
+async def read_frame_whole(reader):
+    """One client frame: (opcode, unmasked payload, fin); unmasks with one big XOR."""
+    first, second = await reader.readexactly(2)
+    n = second & 0x7F
+    if n == 126:
+        (n,) = struct.unpack("!H", await reader.readexactly(2))
+    elif n == 127:
+        (n,) = struct.unpack("!Q", await reader.readexactly(8))
+    mask = await reader.readexactly(4) if second & 0x80 else b"\0\0\0\0"
+    data = await reader.readexactly(n)
+    if n:
+        key = int.from_bytes((mask * (n // 4 + 1))[:n], "big")
+        data = (int.from_bytes(data, "big") ^ key).to_bytes(n, "big")
+    return first & 0x0F, data, bool(first & 0x80)
 
 
 async def until_close(reader, report: dict):
@@ -343,6 +362,23 @@ async def raw_handler(reader, writer):
         elif route == "/invalid-close-code":
             writer.write(frame(0x8, struct.pack("!H", int(query.get("code", "999")))))
             await until_close(reader, report)
+        elif route == "/hold-then-echo":
+            await writer.drain()
+            await releases.setdefault(query.get("id", ""), asyncio.Event()).wait()
+            releases.pop(query.get("id", ""), None)
+            while True:
+                opcode, payload, fin = await read_frame_whole(reader)
+                if opcode == 0x8:
+                    writer.write(frame(0x8, payload[:2]))
+                    break
+                if opcode in (0x0, 0x1, 0x2):
+                    writer.write(frame(opcode, payload, fin=fin))
+                    await writer.drain()
+        elif route == "/release":
+            releases.setdefault(query.get("of", ""), asyncio.Event()).set()
+            writer.write(frame(0x1, b"released"))
+            writer.write(frame(0x8, struct.pack("!H", 1000)))
+            await until_close(reader, {})
         elif route == "/record-close":
             await until_close(reader, report)
             writer.write(frame(0x8, struct.pack("!H", 1000)))
