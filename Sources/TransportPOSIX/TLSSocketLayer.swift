@@ -133,7 +133,9 @@ enum StreamError: Error, CustomStringConvertible {
                 case .wantsRead:
                     if socketEnded { return .endOfFile }
                     switch try fill(socket) {
-                    case .wouldBlock: return .wouldBlock
+                    case .wouldBlock:
+                        engine.releaseBuffers()  // waiting for the network: keep no record buffer
+                        return .wouldBlock
                     case .endOfFile: return .endOfFile
                     case .processed: continue
                     }
