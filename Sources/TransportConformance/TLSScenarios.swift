@@ -330,10 +330,14 @@ extension TransportConformance {
                     after.threads - before.threads < count / 10,
                     "threads before: \(before.threads), after \(count) cycles: \(after.threads)")
                 // Memory: a leak grows in both halves; a parallel test's peak (the allocator keeps
-                // what it got) is one step. Coarse: in a full `make test` the other suites grow
-                // the process by ~60 KB per cycle's worth of time (seen), so only a leak above
-                // 128 KiB per cycle fails here (`make soak` is the fine-grained check).
-                let allowance = (count / 2) * (128 << 10)
+                // what it got) is one step. `make test` runs this scenario in a process of its own
+                // (TLSProcessMemoryTests), where the process grew by at most 1 MB over the first
+                // 500 POSIX cycles (the allocator settling) and 65 KB over the second, 57 KB per
+                // half of 100 LWS cycles. 8 KiB per cycle is far above that, and below what one
+                // leaked connection holds (POSIX: ~26 KB of OpenSSL session and engine; LWS: a
+                // context, ~1 MB). Beside other suites (a plain parallel `swift test`) the process
+                // grew ~60 KB per cycle's worth of time: run this suite alone.
+                let allowance = (count / 2) * (8 << 10)
                 let growth = (middle.residentBytes - before.residentBytes, after.residentBytes - middle.residentBytes)
                 try Check.that(
                     growth.0 < allowance || growth.1 < allowance,
