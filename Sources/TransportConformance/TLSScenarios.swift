@@ -108,6 +108,31 @@ extension TransportConformance {
                     target, port: target.ports.wss, tls: TLSOptions(caPEM: other),
                     reason: "unable to get local issuer certificate", checksSockets: false)
             },
+            TLSConformanceScenario("a CA file replaced on disk is read again by the next connection") { target in
+                let directory = FileManager.default.temporaryDirectory
+                    .appendingPathComponent("ca-rotation-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: directory) }
+                let file = directory.appendingPathComponent("ca.pem")
+                let options = TLSOptions(caFilePath: file.path)
+                // First a CA that did not issue the server's certificate: refused.
+                try Data(try target.certificates.pem("selfsigned.pem")).write(to: file)
+                try await expectTLSFailure(
+                    target, port: target.ports.wss, tls: options, reason: "unable to get local issuer certificate",
+                    checksSockets: false)
+                // Replaced the way tools rotate a CA (a new file renamed over the old one): the
+                // same options now trust the server, in the same process.
+                try Data(try target.certificates.pem("ca.pem")).write(to: file, options: .atomic)
+                try await echoOnce(target, WebSocketRequest(url: target.url(target.ports.wss), tls: options))
+                // Rewritten in place back to the wrong CA: refused again.
+                let handle = try FileHandle(forWritingTo: file)
+                try handle.truncate(atOffset: 0)
+                try handle.write(contentsOf: Data(try target.certificates.pem("selfsigned.pem")))
+                try handle.close()
+                try await expectTLSFailure(
+                    target, port: target.ports.wss, tls: options, reason: "unable to get local issuer certificate",
+                    checksSockets: false)
+            },
             TLSConformanceScenario(
                 "CA bytes that are not PEM, or a CA file and bytes together: a permanent tls error before opening"
             ) {
