@@ -212,6 +212,13 @@
             }
         }
 
+        /// Frees OpenSSL's record buffers (about 17 KB for reading) while no record is half
+        /// read or written; they are made again on the next read or write. For a connection
+        /// that waits for the network: an idle connection then holds no record buffer.
+        public func releaseBuffers() {
+            _ = SSL_free_buffers(ssl)
+        }
+
         /// Queues our `close_notify` (take it with `takeCiphertext`). Nothing can be written after.
         public func close() {
             ERR_clear_error()

@@ -116,6 +116,9 @@ struct IOLoop {
             case .processed(let count):
                 if let (head, leftover) = try parser.append(UnsafeRawBufferPointer(rebasing: readBuffer[..<count])) {
                     selectedSubprotocol = try core.handshake.validate(head)
+                    // OpenSSL keeps the record buffer of the handshake's last write (16 KB):
+                    // an idle wss:// connection need not hold it.
+                    tls?.engine.releaseBuffers()
                     return leftover
                 }
             }

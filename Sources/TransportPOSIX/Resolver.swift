@@ -48,11 +48,17 @@ enum Resolver {
         #else
             hints.ai_socktype = SOCK_STREAM
         #endif
-        hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV
         var list: UnsafeMutablePointer<addrinfo>?
         // URLs keep IPv6 literals in brackets; getaddrinfo wants them bare.
         let bareHost = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        // An IP literal first, parsed without a lookup: AI_ADDRCONFIG would query the kernel's
+        // interface list (a netlink socket, tens of microseconds) on every connect.
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV
         var status = getaddrinfo(bareHost, String(port), &hints, &list)
+        if status != 0 {
+            hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV
+            status = getaddrinfo(bareHost, String(port), &hints, &list)
+        }
         if status != 0 {
             // AI_ADDRCONFIG hides ::1 on hosts whose only IPv6 address is loopback: ask again without it.
             hints.ai_flags = AI_NUMERICSERV

@@ -133,7 +133,9 @@ enum StreamError: Error, CustomStringConvertible {
                 case .wantsRead:
                     if socketEnded { return .endOfFile }
                     switch try fill(socket) {
-                    case .wouldBlock: return .wouldBlock
+                    case .wouldBlock:
+                        engine.releaseBuffers()  // waiting for the network: keep no record buffer
+                        return .wouldBlock
                     case .endOfFile: return .endOfFile
                     case .processed: continue
                     }
@@ -167,15 +169,19 @@ enum StreamError: Error, CustomStringConvertible {
 
     /// One `SSL_CTX` per distinct `TLSOptions`, made on first use and kept: loading the trust
     /// store costs milliseconds and memory, and every connection with the same options shares
-    /// it. A CA file is read when its context is made (a changed file needs a new process). A
+    /// it. A CA file that changed on disk since its context was made (another device, inode,
+    /// size or modification time: one `stat` per connection) gets a new context, so a rotated
+    /// private CA is trusted from the next connection on; open connections keep theirs. A
     /// context that cannot be made (see `TLSOptions.configurationProblem`) is not cached: each
     /// connection fails with the same reason.
     enum TLSContextCache {
-        private static let contexts = Locked<[TLSOptions: TLSContext]>([:])
+        private static let contexts = Locked<[TLSOptions: (context: TLSContext, caFile: FileVersion?)]>([:])
 
         static func context(for options: TLSOptions) throws(TLSError) -> TLSContext {
-            try contexts.withLock { contexts throws(TLSError) -> TLSContext in
-                if let context = contexts[options] { return context }
+            let caFile = options.caFilePath.flatMap(FileVersion.init(path:))
+            return try contexts.withLock { contexts throws(TLSError) -> TLSContext in
+                if let cached = contexts[options], cached.caFile == caFile { return cached.context }
+                contexts[options] = nil
                 if let problem = options.configurationProblem { throw TLSError(problem) }
                 let trust: TLSTrust =
                     if let pem = options.caPEM { .caPEM(pem) } else {
@@ -183,9 +189,35 @@ enum StreamError: Error, CustomStringConvertible {
                     }
                 let context = try TLSContext(
                     client: TLSClientConfiguration(trust: trust, verifiesPeer: !options.insecureSkipVerification))
-                contexts[options] = context
+                contexts[options] = (context, caFile)
                 return context
             }
+        }
+    }
+
+    /// What tells one version of a file from the next: replaced (a new inode, as tools that
+    /// write a new file and rename it over the old one do) or rewritten in place (size, time).
+    struct FileVersion: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modifiedSeconds: Int
+        var modifiedNanoseconds: Int
+
+        /// nil when the file cannot be examined (then making the context reports why).
+        init?(path: String) {
+            var status = stat()
+            guard stat(path, &status) == 0 else { return nil }
+            device = UInt64(status.st_dev)
+            inode = UInt64(status.st_ino)
+            size = Int64(status.st_size)
+            #if canImport(Darwin)
+                modifiedSeconds = Int(status.st_mtimespec.tv_sec)
+                modifiedNanoseconds = Int(status.st_mtimespec.tv_nsec)
+            #else
+                modifiedSeconds = Int(status.st_mtim.tv_sec)
+                modifiedNanoseconds = Int(status.st_mtim.tv_nsec)
+            #endif
         }
     }
 #else

@@ -9,10 +9,13 @@ import TransportLWS
     }
 
     /// Each cycle starts a service thread, creates a context, connects, echoes once, closes,
-    /// joins the thread and destroys the context. Other tests of the process run in parallel
-    /// and open their own descriptors and threads (the TLS suite holds 24 connections open at
-    /// once, each with its service thread and socket), hence the allowance: a leak of one
-    /// descriptor or thread per cycle would show as 1,000.
+    /// joins the thread and destroys the context. A leak of one descriptor or thread per cycle
+    /// shows as 1,000. `make test` runs this suite in a process of its own (COUNTING_SUITES):
+    /// beside the TLS suites, whose 24 concurrent connections each hold a thread and sockets,
+    /// the process's counts moved by tens between two samples (the bound had to be 64). Alone,
+    /// the only other activity is the other framing's run (one connection at a time: a thread
+    /// and three descriptors); measured alone, the counts moved by at most 3 descriptors and 1
+    /// thread in six runs, hence the allowance.
     @Test(arguments: LWSTransport.Framing.allCases)
     func thousandConnectCloseCyclesLeakNoDescriptorsOrThreads(framing: LWSTransport.Framing) async throws {
         let server = try await TestServer.shared()
@@ -31,7 +34,7 @@ import TransportLWS
         for index in 0..<1_000 { try await cycle(index) }
         let descriptorsAfter = try Self.count("/proc/self/fd")
         let threadsAfter = try Self.count("/proc/self/task")
-        #expect(descriptorsAfter - descriptorsBefore < 64, "descriptors \(descriptorsBefore) -> \(descriptorsAfter)")
-        #expect(threadsAfter - threadsBefore < 64, "threads \(threadsBefore) -> \(threadsAfter)")
+        #expect(descriptorsAfter - descriptorsBefore < 10, "descriptors \(descriptorsBefore) -> \(descriptorsAfter)")
+        #expect(threadsAfter - threadsBefore < 4, "threads \(threadsBefore) -> \(threadsAfter)")
     }
 }

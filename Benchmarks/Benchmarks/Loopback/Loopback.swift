@@ -70,6 +70,8 @@ func loopbackConfiguration(_ metrics: [BenchmarkMetric], iterations: Int = 5) ->
 let benchmarks: @Sendable () -> Void = {
     runProfileDriverIfAsked()
     runTLSReportIfAsked()
+    runTLSHandshakeProfileIfAsked()
+    runTLSIdleProfileIfAsked()
     for size in echoPayloadSizes {
         let payload = echoPayload(size)
         let roundTrips = size < 1024 ? 5000 : 2000

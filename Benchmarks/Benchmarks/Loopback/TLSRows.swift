@@ -179,6 +179,213 @@ func registerTLSBenchmarks() {
     }
 }
 
+/// `LOOPBACK_TLS_HANDSHAKES=posix-tls LOOPBACK_PROFILE_COUNT=2000 .build/release/Loopback`: only
+/// handshakes (connect to open, then close) of one client, for `perf record -g`; prints the p50.
+func runTLSHandshakeProfileIfAsked() {
+    let environment = ProcessInfo.processInfo.environment
+    guard let name = environment["LOOPBACK_TLS_HANDSHAKES"] else { return }
+    guard let client = TLSEchoClientKind(rawValue: name) else {
+        print("LOOPBACK_TLS_HANDSHAKES must be one of \(TLSEchoClientKind.allCases.map(\.rawValue))")
+        exit(2)
+    }
+    let count = environment["LOOPBACK_PROFILE_COUNT"].flatMap { Int($0) } ?? 1000
+    let finished = DispatchSemaphore(value: 0)
+    Task.detached {
+        do {
+            let port = try EchoServer.runningTLS().port
+            try await client.withLink(port: port) { _ in }
+            var samples: [Int] = []
+            let clock = ContinuousClock()
+            for _ in 0..<count {
+                let start = clock.now
+                let opened = try await client.withLink(port: port) { _ in clock.now }
+                samples.append(nanoseconds(start.duration(to: opened)))
+            }
+            print(
+                "handshake \(client.rawValue) x\(count): p50 \(percentile(samples, 0.5) / 1000) us,"
+                    + " p99 \(percentile(samples, 0.99) / 1000) us")
+        } catch {
+            print("handshakes failed: \(error)")
+        }
+        finished.signal()
+    }
+    finished.wait()
+    exit(0)
+}
+
+/// `LOOPBACK_TLS_IDLE=posix-tls .build/release/Loopback` (or `posix`, `nio`... for ws://): the
+/// idle-connection row of one client alone, its resident set split by kind of mapping
+/// (/proc/self/smaps: thread stacks, the 8 MiB anonymous mappings, the main heap, other anonymous memory such as
+/// malloc's thread arenas, files), per connection.
+func runTLSIdleProfileIfAsked() {
+    guard let name = ProcessInfo.processInfo.environment["LOOPBACK_TLS_IDLE"] else { return }
+    // With LOOPBACK_OPENSSL_SITES=1, OpenSSL's live bytes by source line (the bookkeeping
+    // itself grows the resident set: read the RSS figures from a run without it).
+    if ProcessInfo.processInfo.environment["LOOPBACK_OPENSSL_SITES"] != nil { OpenSSLAllocations.install() }
+    let finished = DispatchSemaphore(value: 0)
+    Task.detached {
+        do {
+            let count = idleConnectionCount
+            let open: IdleOpener
+            if let client = TLSEchoClientKind(rawValue: name) {
+                let port = try EchoServer.runningTLS().port
+                open = { whileOpen in try await client.withLink(port: port) { _ in await whileOpen() } }
+            } else if let client = EchoClientKind(rawValue: name) {
+                let port = try EchoServer.running().port
+                open = { whileOpen in try await client.withLink(port: port) { _ in await whileOpen() } }
+            } else {
+                print("LOOPBACK_TLS_IDLE: unknown client \(name)")
+                exit(2)
+            }
+            try await open {}
+            let mapsBefore = try residentByMappingKind()
+            let openSSLBefore = OpenSSLAllocations.live.load(ordering: .relaxed)
+            let sitesBefore = OpenSSLAllocations.bySite()
+            let mapsOpen = Mutex<[String: Int]>([:])
+            let opened = Mutex<Int>(0)
+            let (before, status) = try await statusWithIdleConnections(count: count) { whileOpen in
+                try await open {
+                    let last = opened.withLock { opened -> Bool in
+                        opened += 1
+                        return opened == count + 1  // statusWithIdleConnections opens one first
+                    }
+                    if last, let maps = try? residentByMappingKind() {
+                        mapsOpen.withLock { $0 = maps }
+                        OpenSSLAllocations.mark()
+                    }
+                    await whileOpen()
+                }
+            }
+            let openSSLOpen = OpenSSLAllocations.liveAtMark.load(ordering: .relaxed)
+            let maps = mapsOpen.withLock { $0 }
+            let split = maps.keys.sorted().map { "\($0) \(((maps[$0] ?? 0) - (mapsBefore[$0] ?? 0)) / count)" }
+            print(
+                "idle \(name) x\(count): \((status.residentBytes - before.residentBytes) / count) B RSS per connection"
+                    + " (\(split.joined(separator: ", "))), \(status.threads - before.threads) threads,"
+                    + " system OpenSSL live heap \((openSSLOpen - openSSLBefore) / count) B per connection")
+            let sitesOpen = OpenSSLAllocations.sitesAtMark.withLock { $0 }
+            let grown = sitesOpen.map { ($0.key, ($0.value - (sitesBefore[$0.key] ?? 0)) / count) }
+                .filter { $0.1 >= 200 }.sorted { $0.1 > $1.1 }
+            for (site, bytes) in grown.prefix(25) { print("  OpenSSL \(site): \(bytes) B per connection") }
+        } catch {
+            print("idle failed: \(error)")
+        }
+        finished.signal()
+    }
+    finished.wait()
+    exit(0)
+}
+
+/// Counts the bytes the system's OpenSSL (libcrypto.so.3, TransportPOSIX's TLS engine; NIOSSL
+/// has BoringSSL built in) holds, through CRYPTO_set_mem_functions, found with dlsym so this
+/// package needs no OpenSSL module. Installed before OpenSSL allocates anything.
+enum OpenSSLAllocations {
+    static let live = Atomic<Int>(0)
+    static let liveAtMark = Atomic<Int>(0)
+
+    /// Live allocations by address: OpenSSL's source file and line, and size.
+    static let sites = Mutex<[UInt: (site: String, size: Int)]>([:])
+    static let sitesAtMark = Mutex<[String: Int]>([:])
+    static let sitesBefore = Mutex<[String: Int]>([:])
+
+    static func bySite() -> [String: Int] {
+        sites.withLock { sites in sites.values.reduce(into: [:]) { $0[$1.site, default: 0] += $1.size } }
+    }
+
+    static func mark() {
+        liveAtMark.store(live.load(ordering: .relaxed), ordering: .relaxed)
+        sitesAtMark.withLock { $0 = bySite() }
+    }
+
+    static func record(_ pointer: UnsafeMutableRawPointer, _ file: UnsafePointer<CChar>?, _ line: Int32) {
+        let site = "\(file.map { String(cString: $0) } ?? "?"):\(line)"
+        let size = usableSize(pointer)
+        sites.withLock { $0[UInt(bitPattern: pointer)] = (site, size) }
+    }
+
+    static func forget(_ pointer: UnsafeMutableRawPointer) {
+        _ = sites.withLock { $0.removeValue(forKey: UInt(bitPattern: pointer)) }
+    }
+
+    typealias Allocate = @convention(c) (Int, UnsafePointer<CChar>?, Int32) -> UnsafeMutableRawPointer?
+    typealias Reallocate =
+        @convention(c) (UnsafeMutableRawPointer?, Int, UnsafePointer<CChar>?, Int32) ->
+        UnsafeMutableRawPointer?
+    typealias Free = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int32) -> Void
+    typealias SetFunctions = @convention(c) (Allocate, Reallocate, Free) -> Int32
+
+    typealias UsableSize = @convention(c) (UnsafeMutableRawPointer?) -> Int
+    /// glibc's `malloc_usable_size` (not in Swift's Glibc module).
+    nonisolated(unsafe) static var usableSize: UsableSize = { _ in 0 }
+
+    static func install() {
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_usable_size") {
+            usableSize = unsafeBitCast(symbol, to: UsableSize.self)
+        }
+        guard let library = dlopen("libcrypto.so.3", RTLD_NOW),
+            let symbol = dlsym(library, "CRYPTO_set_mem_functions")
+        else {
+            print("libcrypto.so.3 not found: no OpenSSL count")
+            return
+        }
+        let set = unsafeBitCast(symbol, to: SetFunctions.self)
+        let installed = set(
+            { size, file, line in
+                let pointer = malloc(size)
+                if let pointer {
+                    OpenSSLAllocations.live.add(OpenSSLAllocations.usableSize(pointer), ordering: .relaxed)
+                    OpenSSLAllocations.record(pointer, file, line)
+                }
+                return pointer
+            },
+            { old, size, file, line in
+                let before = old.map { OpenSSLAllocations.usableSize($0) } ?? 0
+                if let old { OpenSSLAllocations.forget(old) }
+                let pointer = realloc(old, size)
+                if let pointer {
+                    OpenSSLAllocations.live.add(OpenSSLAllocations.usableSize(pointer) - before, ordering: .relaxed)
+                    OpenSSLAllocations.record(pointer, file, line)
+                }
+                return pointer
+            },
+            { pointer, _, _ in
+                if let pointer {
+                    OpenSSLAllocations.live.subtract(OpenSSLAllocations.usableSize(pointer), ordering: .relaxed)
+                    OpenSSLAllocations.forget(pointer)
+                }
+                free(pointer)
+            })
+        if installed != 1 { print("CRYPTO_set_mem_functions refused (OpenSSL already allocated)") }
+    }
+}
+
+/// Resident bytes by kind of mapping, from /proc/self/smaps.
+func residentByMappingKind() throws -> [String: Int] {
+    // Read to the end: /proc files report a size of 0.
+    guard let data = FileHandle(forReadingAtPath: "/proc/self/smaps")?.readDataToEndOfFile() else {
+        throw EchoFailure(description: "cannot read /proc/self/smaps")
+    }
+    let text = String(decoding: data, as: UTF8.self)
+    var totals: [String: Int] = [:]
+    var kind = "other"
+    for line in text.split(separator: "\n") {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard let first = fields.first else { continue }
+        if first.contains("-") && fields.count >= 5 {
+            // A mapping's header: range, permissions, offset, device, inode, [path].
+            let path = fields.count >= 6 ? String(fields[5]) : ""
+            kind = path == "[heap]" ? "heap" : path.isEmpty ? "anon" : "file"
+        } else if first == "Size:", kind == "anon", fields.count >= 2, let size = Int(fields[1]),
+            (8180...8192).contains(size)
+        {
+            kind = "stack"
+        } else if first == "Rss:", fields.count >= 2, let kilobytes = Int(fields[1]) {
+            totals[kind, default: 0] += kilobytes * 1024
+        }
+    }
+    return totals
+}
+
 /// `LOOPBACK_TLS_REPORT=1 .build/release/Loopback`: every TLS row in one process, printed as
 /// lines of text, outside the benchmark tool (the three clients interleaved per measurement,
 /// so a machine's load changes hit all three alike).
