@@ -170,7 +170,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ClustaarSandboxTests",
-            dependencies: ["ClustaarSandbox", "ClustaarModels", "ClustaarTestSupport", "PhoenixProtocol"] + nio
+            dependencies: ["ClustaarSandbox", "ClustaarModels", "ClustaarTestSupport", "PhoenixProtocol"] + nio + [
+                .product(name: "NIOEmbedded", package: "swift-nio")
+            ]
         ),
         // Fault injection, hostile servers, load, concurrency and log hygiene (part of `make test`).
         // TransportConformance starts the Python loopback server the hostile-server tests use.

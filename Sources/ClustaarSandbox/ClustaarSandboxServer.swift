@@ -154,14 +154,14 @@ public final class ClustaarSandboxServer: Sendable {
     }
 
     private func closeConnections(_ request: SandboxCloseRequest) async {
-        let (webSockets, others) = registry.openConnections()
+        let (webSockets, others, all) = registry.requestClose(request)
         for channel in webSockets {
             channel.pipeline.fireUserInboundEventTriggered(request)
         }
         for channel in others {
             channel.close(promise: nil)
         }
-        for channel in webSockets + others {
+        for channel in all {
             try? await channel.closeFuture.get()
         }
     }
@@ -186,6 +186,7 @@ public final class ClustaarSandboxServer: Sendable {
                         let (selected, authToken) = SandboxEndpoint.subprotocols(
                             offered: head.headers["Sec-WebSocket-Protocol"])
                         if let authToken { registry.authTokenReceived(authToken) }
+                        registry.upgradeAccepted(channel)
                         var headers = HTTPHeaders()
                         if let selected { headers.add(name: "Sec-WebSocket-Protocol", value: selected) }
                         return channel.eventLoop.makeSucceededFuture(headers)

@@ -25,6 +25,11 @@ final class SandboxRegistry: Sendable {
         /// Every accepted TCP connection, upgraded or not, so a stop can close them all.
         var connections: [ObjectIdentifier: any Channel] = [:]
         var webSockets: Set<ObjectIdentifier> = []
+        /// Connections whose upgrade was accepted and whose WebSocket handler is not in place
+        /// yet: the client may already hold the 101 answer.
+        var upgrading: Set<ObjectIdentifier> = []
+        /// Close requests for upgrading connections, applied when their handler is in place.
+        var pendingCloses: [ObjectIdentifier: SandboxCloseRequest] = [:]
         var statistics = SandboxStatistics()
         var rooms = SandboxRooms()
         /// Where each WebSocket connection's room messages go.
@@ -46,16 +51,31 @@ final class SandboxRegistry: Sendable {
     func connectionAccepted(_ channel: any Channel) {
         state.withLock { $0.connections[ObjectIdentifier(channel)] = channel }
         channel.closeFuture.whenComplete { [self] _ in
-            state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(channel)) }
+            state.withLock { state in
+                let id = ObjectIdentifier(channel)
+                state.connections[id] = nil
+                state.upgrading.remove(id)
+                state.pendingCloses[id] = nil
+            }
         }
     }
 
-    func webSocketOpened(_ channel: any Channel) {
+    /// The server accepted `channel`'s upgrade and is about to answer 101.
+    func upgradeAccepted(_ channel: any Channel) {
+        state.withLock { _ = $0.upgrading.insert(ObjectIdentifier(channel)) }
+    }
+
+    /// `channel`'s WebSocket handler is in place. Returns the close request made while it was
+    /// upgrading, if any: the handler applies it at once.
+    func webSocketOpened(_ channel: any Channel) -> SandboxCloseRequest? {
         state.withLock { state in
-            if state.webSockets.insert(ObjectIdentifier(channel)).inserted {
+            let id = ObjectIdentifier(channel)
+            state.upgrading.remove(id)
+            if state.webSockets.insert(id).inserted {
                 state.statistics.connectionsAccepted += 1
                 state.statistics.openConnections += 1
             }
+            return state.pendingCloses.removeValue(forKey: id)
         }
     }
 
@@ -137,15 +157,27 @@ final class SandboxRegistry: Sendable {
         state.withLock { $0.statistics.messagesReceived += 1 }
     }
 
-    /// The open connections, split into upgraded WebSockets and plain HTTP ones.
-    func openConnections() -> (webSockets: [any Channel], others: [any Channel]) {
+    /// Asks every open connection to close with `request`: returns the upgraded WebSockets (to
+    /// be sent the request), the plain HTTP ones (to be closed) and all of them (to await). A
+    /// connection between its 101 answer and its WebSocket handler keeps the request until the
+    /// handler is in place: its client may already see an open WebSocket, which must get the
+    /// close frame asked for, not a bare TCP close.
+    func requestClose(_ request: SandboxCloseRequest) -> (
+        webSockets: [any Channel], others: [any Channel], all: [any Channel]
+    ) {
         state.withLock { state in
             var webSockets: [any Channel] = []
             var others: [any Channel] = []
             for (id, channel) in state.connections {
-                if state.webSockets.contains(id) { webSockets.append(channel) } else { others.append(channel) }
+                if state.webSockets.contains(id) {
+                    webSockets.append(channel)
+                } else if state.upgrading.contains(id) {
+                    state.pendingCloses[id] = request
+                } else {
+                    others.append(channel)
+                }
             }
-            return (webSockets, others)
+            return (webSockets, others, Array(state.connections.values))
         }
     }
 }

@@ -4,7 +4,7 @@ import NIOWebSocket
 import PhoenixProtocol
 
 /// Asks a connection's handler to close its socket with a close frame (fired as a user event).
-struct SandboxCloseRequest: Sendable {
+struct SandboxCloseRequest: Sendable, Hashable {
     /// The code to send; nil means "the server stops": 1012 if channels are joined, else 1000.
     var code: UInt16?
     var reason: String
@@ -34,9 +34,14 @@ final class SandboxWebSocketHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        registry.webSocketOpened(context.channel)
+        let pendingClose = registry.webSocketOpened(context.channel)
         roomID = registry.roomMailboxOpened(context.channel)
         scheduleIdleTimer(context: context)
+        if let pendingClose {
+            // Asked while the upgrade was finishing: once the pipeline is complete.
+            let pipeline = context.pipeline
+            context.eventLoop.execute { pipeline.fireUserInboundEventTriggered(pendingClose) }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
