@@ -390,7 +390,8 @@ actor PhoenixSocketCore {
             channelEnded(topic, cause: .joinUnencodable, failingJoinsWith: .unencodable(Self.unencodableText(error)))
         case .tooLarge(let size, let limit):
             logger.error(
-                "join not sent: over the size limit", metadata: ["topic": "\(topic)", "size": "\(size)", "limit": "\(limit)"])
+                "join not sent: over the size limit",
+                metadata: ["topic": "\(topic)", "size": "\(size)", "limit": "\(limit)"])
             channelEnded(topic, cause: .joinTooLarge, failingJoinsWith: .tooLarge(size: size, limit: limit))
         }
     }
