@@ -80,10 +80,13 @@ struct OversizePushTests {
 
     /// A transport that refuses a frame the socket let through (its own limit is lower than the
     /// request's): the socket closes that connection with the reason instead of going deaf, the
-    /// push in flight learns its outcome is unknown, and the socket reconnects.
-    @Test func aFrameTheTransportRefusesClosesTheConnectionWithTheReason() async throws {
+    /// push in flight learns its outcome is unknown, and the socket reconnects. Both ways a frame
+    /// goes: straight in (`trySend`), or through the writer task (`send`, a transport on the
+    /// default `trySend`).
+    @Test(arguments: [true, false])
+    func aFrameTheTransportRefusesClosesTheConnectionWithTheReason(queuesWithTrySend: Bool) async throws {
         let inner = InMemoryTransport()
-        let transport = StricterTransport(inner: inner, limit: 80)
+        let transport = StricterTransport(inner: inner, limit: 80, queuesWithTrySend: queuesWithTrySend)
         let clock = ManualClock()
         let socket = try socket(transport, clock: clock, maxMessageSize: 1000)
         var states = socket.connectionStates.makeAsyncIterator()
@@ -121,13 +124,14 @@ struct OversizePushTests {
 private struct StricterTransport: Transport {
     let inner: InMemoryTransport
     let limit: Int
+    let queuesWithTrySend: Bool
 
     func withConnection<Result: Sendable>(
         to request: WebSocketRequest,
         _ body: (any WebSocketConnection) async throws -> Result
     ) async throws -> Result {
         try await inner.withConnection(to: request) { connection in
-            try await body(StricterConnection(inner: connection, limit: limit))
+            try await body(StricterConnection(inner: connection, limit: limit, queuesWithTrySend: queuesWithTrySend))
         }
     }
 }
@@ -135,6 +139,8 @@ private struct StricterTransport: Transport {
 private struct StricterConnection: WebSocketConnection {
     let inner: any WebSocketConnection
     let limit: Int
+    /// False: as the protocol's default, every message goes through `send`.
+    let queuesWithTrySend: Bool
 
     var subprotocol: String? { inner.subprotocol }
     var inbound: WebSocketInbound { inner.inbound }
@@ -145,6 +151,7 @@ private struct StricterConnection: WebSocketConnection {
     }
 
     func trySend(_ message: WebSocketMessage) throws(TransportError) -> Bool {
+        guard queuesWithTrySend else { return false }
         try check(message)
         return try inner.trySend(message)
     }
