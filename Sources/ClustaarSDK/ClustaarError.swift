@@ -39,6 +39,10 @@ public enum ClustaarError: Error, Sendable, Hashable, CustomStringConvertible {
     case encoding(String)
     /// The endpoint or configuration is unusable.
     case invalidConfiguration(String)
+    /// The message (or the join) is `size` bytes once encoded, over the connection's limit of
+    /// `limit` bytes (`WebSocketLimits.maxMessageSize`): nothing was sent, and the connection
+    /// goes on. Send less, or raise the limit if the server accepts larger messages.
+    case tooLarge(size: Int, limit: Int)
 
     /// What ended a call before its answer: the cause of `.outcomeUnknown` and `.cancelled`.
     public enum Interruption: Sendable, Hashable, CustomStringConvertible {
@@ -92,6 +96,8 @@ public enum ClustaarError: Error, Sendable, Hashable, CustomStringConvertible {
         case .bufferFull(let limit): "not sent: \(limit) messages are already waiting for the channel to join"
         case .encoding(let what): what
         case .invalidConfiguration(let what): "invalid configuration: \(what)"
+        case .tooLarge(let size, let limit):
+            "not sent: the message is \(size) bytes, over the connection's limit of \(limit) bytes (maxMessageSize)"
         }
     }
 
@@ -131,6 +137,7 @@ extension ClustaarError {
         case .cancelled(let cause): .cancelled(Interruption(cause))
         case .bufferFull(let limit): .bufferFull(limit: limit)
         case .unencodable, .undecodable: .encoding(error.description)
+        case .tooLarge(let size, let limit): .tooLarge(size: size, limit: limit)
         }
     }
 

@@ -28,7 +28,9 @@ extension ClustaarWebChatService {
         public var authToken: String?
         /// Extra HTTP headers of the WebSocket upgrade (servers see only `x-` headers).
         public var headers: [HTTPHeader] = []
-        /// Message size limits, buffers.
+        /// Message size limits, buffers. A push or join whose encoded frame is over
+        /// `maxMessageSize` is not sent: it fails at once with `ClustaarError.tooLarge(size:limit:)`,
+        /// and the connection goes on.
         public var limits: WebSocketLimits = .init()
         /// Connect, handshake and close timeouts of the transport.
         public var timeouts: WebSocketTimeouts = .init()

@@ -265,12 +265,20 @@ final class InMemoryClientConnection: WebSocketConnection {
         try deliver(message)
     }
 
-    /// Hands a data message to the server side at once (the buffer has no limit).
+    /// Hands a data message to the server side at once (the buffer has no limit). A message over
+    /// the request's `maxMessageSize` is refused with `.messageTooBig`, as the network transports
+    /// do.
     private func deliver(_ message: WebSocketMessage) throws(TransportError) {
-        if case .close = message {
-            throw TransportError(.invalidRequest, "close with close(code:reason:), not send")
+        let size: Int
+        switch message {
+        case .text(let bytes), .binary(let bytes): size = bytes.count
+        case .close: throw TransportError(.invalidRequest, "close with close(code:reason:), not send")
         }
         guard server.isOpen else { throw TransportError(.closed, "the in-memory connection is closed") }
+        let limit = server.request.limits.maxMessageSize
+        guard size <= limit else {
+            throw TransportError(.messageTooBig, "a message of \(size) bytes exceeds maxMessageSize (\(limit))")
+        }
         server.toServer.yield(message)
     }
 

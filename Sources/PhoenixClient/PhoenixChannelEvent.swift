@@ -78,6 +78,8 @@ public enum PhoenixChannelCloseCause: Sendable, Hashable, CustomStringConvertibl
     case joinTimedOut
     /// The join could not be written in this wire format.
     case joinUnencodable
+    /// The join's frame was over the connection's size limit (`WebSocketLimits.maxMessageSize`).
+    case joinTooLarge
 
     public var description: String {
         switch self {
@@ -88,6 +90,7 @@ public enum PhoenixChannelCloseCause: Sendable, Hashable, CustomStringConvertibl
         case .joinRejected: "the join was refused"
         case .joinTimedOut: "the join timed out"
         case .joinUnencodable: "the join could not be encoded"
+        case .joinTooLarge: "the join was over the connection's size limit"
         }
     }
 }

@@ -40,6 +40,10 @@ public enum PhoenixClientError: Error, Sendable, Hashable, CustomStringConvertib
     case unencodable(String)
     /// A reply or message could not be read as the requested type.
     case undecodable(String)
+    /// The push's (or join's) frame is `size` bytes, over the connection's limit of `limit` bytes
+    /// (`WebSocketLimits.maxMessageSize`): nothing was sent, and the connection goes on. Send
+    /// less, or raise the limit if the server accepts larger frames.
+    case tooLarge(size: Int, limit: Int)
 
     /// One line for people, with the server's own reply as JSON text (cut after 200 bytes):
     /// `the server rejected the push (status error): {"reason":"bad request"}`.
@@ -63,6 +67,8 @@ public enum PhoenixClientError: Error, Sendable, Hashable, CustomStringConvertib
         case .bufferFull(let limit): "not sent: \(limit) pushes are already waiting for the channel to join"
         case .unencodable(let why): "cannot encode: \(why)"
         case .undecodable(let why): "cannot read the payload: \(why)"
+        case .tooLarge(let size, let limit):
+            "not sent: the message is \(size) bytes, over the connection's limit of \(limit) bytes (maxMessageSize)"
         }
     }
 }

@@ -160,7 +160,9 @@ extension PhoenixSocket {
         public var authToken: String?
         /// Extra HTTP headers of the WebSocket upgrade.
         public var headers: [HTTPHeader] = []
-        /// Message size limits, buffers.
+        /// Message size limits, buffers. A push or join whose encoded frame is over
+        /// `maxMessageSize` is not sent: it fails at once with `PhoenixClientError.tooLarge(size:limit:)`,
+        /// and the connection goes on.
         public var limits: WebSocketLimits = .init()
         /// Connect, handshake and close timeouts of the transport.
         public var timeouts: WebSocketTimeouts = .init()

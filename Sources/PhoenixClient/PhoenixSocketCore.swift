@@ -106,7 +106,10 @@ actor PhoenixSocketCore {
                     joinErrorPolicy: configuration.joinErrorPolicy),
                 reconnectPolicy: configuration.reconnectPolicy,
                 rejoinDelays: configuration.rejoinDelays,
-                closeTimeout: configuration.timeouts.close)
+                closeTimeout: configuration.timeouts.close,
+                // The transports refuse a message over this; the machine fails such a push
+                // itself, so the frames behind it still go.
+                maxOutboundFrameSize: configuration.limits.maxMessageSize)
             machine = PhoenixSocketStateMachine(configuration: socketConfiguration)
         } catch {
             throw Self.clientError(error)
@@ -385,6 +388,11 @@ actor PhoenixSocketCore {
             }
         case .unencodable(let error):
             channelEnded(topic, cause: .joinUnencodable, failingJoinsWith: .unencodable(Self.unencodableText(error)))
+        case .tooLarge(let size, let limit):
+            logger.error(
+                "join not sent: over the size limit",
+                metadata: ["topic": "\(topic)", "size": "\(size)", "limit": "\(limit)"])
+            channelEnded(topic, cause: .joinTooLarge, failingJoinsWith: .tooLarge(size: size, limit: limit))
         }
     }
 
@@ -471,7 +479,7 @@ actor PhoenixSocketCore {
     /// the transport resumes this loop on the actor, so a frame costs no hop of its own.
     private func serve(_ connection: any WebSocketConnection, generation: Int) async {
         guard generation == self.generation else { return }
-        let (queue, backlog, writing) = Self.startWriter(for: connection)
+        let (queue, backlog, writing) = Self.startWriter(for: connection, logger: logger)
         defer {
             queue.finish()
             writing.cancel()
@@ -507,17 +515,40 @@ actor PhoenixSocketCore {
     /// The writer task of one connection, off the actor: it sends, in order, the frames the
     /// actor could not write straight away, and stops at the first failed send.
     private nonisolated static func startWriter(
-        for connection: any WebSocketConnection
+        for connection: any WebSocketConnection,
+        logger: Logger
     ) -> (AsyncStream<WebSocketMessage>.Continuation, WriterBacklog, Task<Void, Never>) {
         let (stream, continuation) = AsyncStream<WebSocketMessage>.makeStream()
         let backlog = WriterBacklog()
         let writing = Task {
             for await message in stream {
-                do { try await connection.send(message) } catch { break }
+                do throws(TransportError) {
+                    try await connection.send(message)
+                } catch {
+                    await writeFailed(error, connection: connection, logger: logger)
+                    break
+                }
                 backlog.remove()
             }
         }
         return (continuation, backlog, writing)
+    }
+
+    /// A write failed, and the connection takes no more frames. Closing (`.closed`): its end
+    /// comes through the inbound. Anything else (a frame the transport refused, though the
+    /// machine checks `maxMessageSize` first: a transport with a lower limit of its own): the
+    /// frame cannot be told apart from a heartbeat or a join here, and the frames behind it are
+    /// lost, so the connection is closed with the reason, and logged. Its end then completes the
+    /// pushes in flight (`outcomeUnknown`) and the socket reconnects, instead of going deaf
+    /// until a heartbeat times out.
+    private nonisolated static func writeFailed(
+        _ error: TransportError,
+        connection: any WebSocketConnection,
+        logger: Logger
+    ) async {
+        guard error.code != .closed else { return }
+        logger.error("a frame could not be sent: closing the connection", metadata: ["error": "\(error)"])
+        await connection.close(code: .internalServerError, reason: "frame not sent: \(error.code.summary)")
     }
 
     /// Hands a frame to the current connection: straight into its buffer when nothing waits in
@@ -532,6 +563,8 @@ actor PhoenixSocketCore {
                 // connection. Its end comes through the inbound.
                 self.outbound?.stopped = true
                 outbound.queue.finish()
+                let logger = logger
+                Task { await Self.writeFailed(error, connection: outbound.connection, logger: logger) }
                 return
             }
         }
@@ -660,6 +693,7 @@ actor PhoenixSocketCore {
             case .channelClosed: .failure(.cancelled(.closedByServer))
             case .joinFailed: .failure(.cancelled(.joinFailed))
             case .unencodable(let error): .failure(.unencodable(Self.unencodableText(error)))
+            case .tooLarge(let size, let limit): .failure(.tooLarge(size: size, limit: limit))
             }
         }
     }
@@ -679,6 +713,7 @@ actor PhoenixSocketCore {
             .invalidConfiguration("the endpoint \(endpoint) is not a ws, wss, http or https URL with a host")
         case .reservedTopic(let topic): .reservedTopic(topic)
         case .unencodable(let error): .unencodable(unencodableText(error))
+        case .tooLarge(let size, let limit): .tooLarge(size: size, limit: limit)
         }
     }
 

@@ -54,6 +54,9 @@ public enum PhoenixJoinFailure: Sendable, Hashable {
     case timedOut
     /// The join could not be encoded in this wire format (e.g. a binary payload in v1).
     case unencodable(PhoenixCodingError)
+    /// The join's frame is `size` bytes, over `PhoenixSocketConfiguration.maxOutboundFrameSize`
+    /// (`limit`): it was not sent, and the channel is gone.
+    case tooLarge(size: Int, limit: Int)
 }
 
 /// Why a channel ended.
@@ -140,6 +143,9 @@ public enum PhoenixPushCancellation: Sendable, Hashable {
     case connectionLost(PhoenixConnectionLoss)
     /// The push cannot be written in this wire format.
     case unencodable(PhoenixCodingError)
+    /// The push's frame is `size` bytes, over `PhoenixSocketConfiguration.maxOutboundFrameSize`
+    /// (`limit`): it was never sent. The connection and the channel go on.
+    case tooLarge(size: Int, limit: Int)
 }
 
 /// A user command the machine refuses, or a configuration it cannot use.
@@ -157,6 +163,9 @@ public enum PhoenixSocketError: Error, Sendable, Hashable, CustomStringConvertib
     case reservedTopic(String)
     /// The join message cannot be encoded in this wire format.
     case unencodable(PhoenixCodingError)
+    /// The join's frame is `size` bytes, over `PhoenixSocketConfiguration.maxOutboundFrameSize`
+    /// (`limit`).
+    case tooLarge(size: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -166,6 +175,7 @@ public enum PhoenixSocketError: Error, Sendable, Hashable, CustomStringConvertib
         case .channelLeaving(let topic): "the channel \(topic) is leaving"
         case .reservedTopic(let topic): "\(topic) is reserved for the socket"
         case .unencodable(let error): "cannot encode the join: \(error)"
+        case .tooLarge(let size, let limit): "the join is \(size) bytes, over the limit of \(limit) bytes"
         }
     }
 }

@@ -20,6 +20,13 @@ public struct PhoenixSocketConfiguration: Sendable, Hashable {
     public var rejoinDelays: [Duration]
     /// How long to wait for the transport to confirm a close the machine asked for.
     public var closeTimeout: Duration
+    /// The largest frame, in bytes, the transport will send (nil: no limit). A push or join whose
+    /// encoded frame is longer is never handed to the transport: the push completes
+    /// `.cancelled(.tooLarge(size:limit:))`, the join fails `.tooLarge(size:limit:)`, and the
+    /// connection goes on. Set it to the transport's own limit (`PhoenixSocket` uses the
+    /// connection's `WebSocketLimits.maxMessageSize`), so a frame the transport would refuse
+    /// never stops the frames behind it.
+    public var maxOutboundFrameSize: Int?
 
     /// The reference client's rejoin schedule: 1, 2, 5 s, then 10 s.
     public static let referenceRejoinDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(5), .seconds(10)]
@@ -39,7 +46,8 @@ public struct PhoenixSocketConfiguration: Sendable, Hashable {
         channelDefaults: PhoenixChannelOptions = PhoenixChannelOptions(),
         reconnectPolicy: PhoenixReconnectPolicy = .default,
         rejoinDelays: [Duration] = PhoenixSocketConfiguration.referenceRejoinDelays,
-        closeTimeout: Duration = .seconds(5)
+        closeTimeout: Duration = .seconds(5),
+        maxOutboundFrameSize: Int? = nil
     ) throws(PhoenixSocketError) {
         url = try PhoenixSocketURL.make(endpoint: endpoint, params: params, vsn: serializer.vsn)
         subprotocols = authToken.map(PhoenixSocketURL.authTokenSubprotocols(token:)) ?? []
@@ -50,6 +58,14 @@ public struct PhoenixSocketConfiguration: Sendable, Hashable {
         self.reconnectPolicy = reconnectPolicy
         self.rejoinDelays = rejoinDelays
         self.closeTimeout = closeTimeout
+        self.maxOutboundFrameSize = maxOutboundFrameSize
+    }
+
+    /// The frame's size when it is over `maxOutboundFrameSize`, nil when it may be sent.
+    func oversize(_ frame: PhoenixFrame) -> Int? {
+        let size = frame.bytes.count
+        guard let limit = maxOutboundFrameSize, size > limit else { return nil }
+        return size
     }
 
     func rejoinDelay(forAttempt attempt: Int) -> Duration {

@@ -28,7 +28,9 @@
 /// - Messages whose join ref is set and is not the channel's current one are dropped; replies
 ///   are matched by ref (and topic). Unknown refs and topics are dropped, never trapped on.
 /// - Pushes wait (bounded per channel) until the channel is joined, then go in order. Each
-///   completes exactly once: reply ok, reply error, timeout, or cancelled. A push in flight when
+///   completes exactly once: reply ok, reply error, timeout, or cancelled. A push (or join) whose
+///   frame is over `maxOutboundFrameSize` is never sent: it fails `tooLarge` when it would go
+///   out, and the pushes behind it still go. A push in flight when
 ///   the socket drops completes `.cancelled(.connectionLost(loss))` at once and is never re-sent (the
 ///   server may have handled it); buffered pushes stay buffered until their timeout.
 /// - `disconnect` closes every channel (`.disconnected`) and cancels their pushes; a later
@@ -180,7 +182,8 @@ public struct PhoenixSocketStateMachine: Sendable {
     /// Creates the channel for `topic` and joins it now if the socket is open, else when it opens.
     ///
     /// - Throws: `alreadyJoined` if the topic has a channel (one channel per topic);
-    ///   `reservedTopic` for `phoenix`; `unencodable` if the join cannot be written.
+    ///   `reservedTopic` for `phoenix`; `unencodable` if the join cannot be written; `tooLarge`
+    ///   if its frame is over `configuration.maxOutboundFrameSize`.
     public mutating func join(
         topic: String,
         params: PhoenixPayload = .emptyObject,
@@ -189,12 +192,7 @@ public struct PhoenixSocketStateMachine: Sendable {
     ) throws(PhoenixSocketError) -> [PhoenixSocketAction] {
         guard topic != PhoenixEvent.heartbeatTopic else { throw .reservedTopic(topic) }
         guard channels[topic] == nil else { throw .alreadyJoined(topic: topic) }
-        let trial = PhoenixMessage(joinRef: "0", ref: "0", topic: topic, event: PhoenixEvent.join, payload: params)
-        do {
-            _ = try configuration.serializer.encode(trial)
-        } catch {
-            throw .unencodable(error)
-        }
+        try checkJoin(topic: topic, params: params)
         lastChannelOrder += 1
         channels[topic] = PhoenixChannelRecord(
             topic: topic,
@@ -212,6 +210,9 @@ public struct PhoenixSocketStateMachine: Sendable {
     /// its channel (and sends `phx_close` for the old join ref, which is dropped as stale).
     /// Resets the rejection and rejoin counts. Pushes in flight keep waiting for their reply or
     /// timeout; new pushes wait for the new join. Without an open socket it only stores the params.
+    ///
+    /// - Throws: `unknownTopic`, `channelLeaving`; `unencodable` or `tooLarge` (as `join`) with
+    ///   the channel left as it was.
     public mutating func rejoin(
         topic: String,
         params: PhoenixPayload,
@@ -219,6 +220,7 @@ public struct PhoenixSocketStateMachine: Sendable {
     ) throws(PhoenixSocketError) -> [PhoenixSocketAction] {
         guard var channel = channels[topic] else { throw .unknownTopic(topic) }
         if case .leaving = channel.phase { throw .channelLeaving(topic: topic) }
+        try checkJoin(topic: topic, params: params)
         if case .joining(let joinRef, _) = channel.phase { replyRoutes[joinRef] = nil }
         channel.params = params
         channel.rejections = 0
@@ -567,6 +569,21 @@ public struct PhoenixSocketStateMachine: Sendable {
 
     // MARK: Internals: channels
 
+    /// Refuses params the join could not be sent with: unencodable, or a frame over the limit.
+    /// The real refs may be a few digits longer than the trial's: `sendJoin` checks again.
+    private func checkJoin(topic: String, params: PhoenixPayload) throws(PhoenixSocketError) {
+        let trial = PhoenixMessage(joinRef: "0", ref: "0", topic: topic, event: PhoenixEvent.join, payload: params)
+        let frame: PhoenixFrame
+        do {
+            frame = try configuration.serializer.encode(trial)
+        } catch {
+            throw .unencodable(error)
+        }
+        if let size = configuration.oversize(frame), let limit = configuration.maxOutboundFrameSize {
+            throw .tooLarge(size: size, limit: limit)
+        }
+    }
+
     private mutating func startJoin(_ topic: String, now: PhoenixInstant, into actions: inout [PhoenixSocketAction]) {
         guard var channel = channels[topic] else { return }
         if channel.joinsSent > 0 && channel.options.refreshesParams {
@@ -598,6 +615,13 @@ public struct PhoenixSocketStateMachine: Sendable {
             actions.append(.emit(.channelJoinFailed(topic: topic, failure: .unencodable(error), retryAt: nil)))
             return
         }
+        if let size = configuration.oversize(frame), let limit = configuration.maxOutboundFrameSize {
+            // Params refreshed or replaced since `join`: the server never sees this join.
+            removeChannel(topic, pushResult: .cancelled(.joinFailed), into: &actions)
+            actions.append(
+                .emit(.channelJoinFailed(topic: topic, failure: .tooLarge(size: size, limit: limit), retryAt: nil)))
+            return
+        }
         let deadline = later(now, by: channel.options.joinTimeout)
         channel.phase = .joining(joinRef: joinRef, deadline: deadline)
         channel.timerSerial = timers.schedule(.channel(topic: topic), at: deadline)
@@ -625,6 +649,12 @@ public struct PhoenixSocketStateMachine: Sendable {
         )
         do {
             let frame = try configuration.serializer.encode(message)
+            if let size = configuration.oversize(frame), let limit = configuration.maxOutboundFrameSize {
+                // Never handed to the transport, which would refuse it; the frames behind go on.
+                pushes[id] = nil
+                actions.append(.completePush(id, .cancelled(.tooLarge(size: size, limit: limit))))
+                return
+            }
             push.stage = .inFlight(ref: ref)
             pushes[id] = push
             channel.inFlight.insert(id)

@@ -41,7 +41,8 @@ public struct ConformanceCapabilities: OptionSet, Sendable, Hashable {
     /// suspending when the buffer has room (not the default, which always returns false).
     public static let trySend = ConformanceCapabilities(rawValue: 1 << 3)
 
-    /// Everything: a real transport against the Python loopback server.
+    /// Everything: a real transport against the Python loopback server. It includes `.trySend`:
+    /// a transport that keeps the default `trySend` runs `.all.subtracting(.trySend)`.
     public static let all: ConformanceCapabilities = [.wireLevel, .ipv6, .fileDescriptors, .trySend]
 }
 

@@ -72,6 +72,30 @@ import Testing
         #expect(try await acknowledged.value == ["received": true])
     }
 
+    /// A reply over the connection's `maxMessageSize` fails at once with its size and the limit,
+    /// and the channel goes on: the next reply is sent and acknowledged.
+    @Test func sendReplyOverTheSizeLimitFailsAtOnceAndTheNextGoesOut() async throws {
+        let harness = try Harness { $0.limits.maxMessageSize = 512 }
+        let channel = harness.channel()
+        let join = try await harness.joined(channel)
+        let text = String(repeating: "a", count: 600)
+        // The frame as the server would get it (the size does not depend on key order).
+        let frame =
+            #"["\#(join.ref ?? "")","2","\#(Harness.topic)","interlocutor_reply",{"token":"bot-token","params":{"debug":0,"display":true,"channel":"clustaar_web_chat"},"body":{"type":"text","message":"\#(text)"}}]"#
+        let error = ClustaarError.tooLarge(size: frame.utf8.count, limit: 512)
+        await #expect(throws: error) { try await channel.sendReply(token: "bot-token", .text(text)) }
+        #expect(
+            error.description
+                == "not sent: the message is \(frame.utf8.count) bytes, over the connection's limit of 512 bytes (maxMessageSize)"
+        )
+        let acknowledged = Task { try await channel.sendReply(token: "bot-token", .text("short")) }
+        let push = try await harness.server.nextMessage()
+        #expect(push.ref == "3")
+        #expect(try json(push.payload)["body"]?["message"] == "short")
+        try harness.server.reply(to: push, response: #"{"received":true}"#)
+        #expect(try await acknowledged.value == ["received": true])
+    }
+
     /// `{}`, the usual acknowledgement, is read without a decoder: the same value as any other
     /// empty object.
     @Test func anEmptyAcknowledgementIsAnEmptyObject() async throws {

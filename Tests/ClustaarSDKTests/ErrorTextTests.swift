@@ -46,6 +46,10 @@ import Testing
         (.bufferFull(limit: 100), "not sent: 100 messages are already waiting for the channel to join"),
         (.encoding("cannot encode: Double.nan"), "cannot encode: Double.nan"),
         (.invalidConfiguration("no join params"), "invalid configuration: no join params"),
+        (
+            .tooLarge(size: 2000, limit: 1024),
+            "not sent: the message is 2000 bytes, over the connection's limit of 1024 bytes (maxMessageSize)"
+        ),
     ])
     func clustaarErrors(error: ClustaarError, text: String) {
         #expect(error.description == text)

@@ -59,6 +59,10 @@ struct PhoenixClientErrorTextTests {
         (.cancelled(.joinFailed), "cancelled: the channel's join failed"),
         (.bufferFull(limit: 100), "not sent: 100 pushes are already waiting for the channel to join"),
         (
+            .tooLarge(size: 2000, limit: 1024),
+            "not sent: the message is 2000 bytes, over the connection's limit of 1024 bytes (maxMessageSize)"
+        ),
+        (
             .unencodable("topic is 300 bytes; binary v2 allows 255"),
             "cannot encode: topic is 300 bytes; binary v2 allows 255"
         ),

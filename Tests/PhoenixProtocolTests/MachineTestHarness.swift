@@ -123,6 +123,7 @@ func render(_ event: PhoenixSocketEvent) -> String {
         case .rejected(let status, let response): why = "\(status) \(canonical(response))"
         case .timedOut: why = "timeout"
         case .unencodable(let error): why = "unencodable \(error)"
+        case .tooLarge(let size, let limit): why = "tooLarge(size: \(size), limit: \(limit))"
         }
         return "joinFailed \(topic) \(why) retry \(retryAt.map(ms) ?? "never")"
     case .channelClosed(let topic, let reason): return "closed \(topic) \(reason)"
