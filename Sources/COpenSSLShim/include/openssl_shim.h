@@ -25,6 +25,11 @@ static inline long cssl_bio_set_mem_eof_return(BIO *bio, int value) { return BIO
 
 static inline int cssl_verify_peer(void) { return SSL_VERIFY_PEER; }
 static inline int cssl_verify_none(void) { return SSL_VERIFY_NONE; }
+
+/// Client sessions reach the new-session callback; OpenSSL's own cache keeps none of them.
+static inline long cssl_ctx_set_client_session_cache(SSL_CTX *ctx) {
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+}
 #endif
 
 #endif
