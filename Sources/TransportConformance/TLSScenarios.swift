@@ -191,16 +191,20 @@ extension TransportConformance {
                     target, port: target.ports.wss_wronghost, tls: target.trustingTestCA, reason: "hostname mismatch")
                 // A verified connection with the same options (a session kept), then the same
                 // failure: nothing of the good connection is offered to, or skips, the check.
-                try await echoOnce(target, WebSocketRequest(url: target.url(target.ports.wss), tls: target.trustingTestCA))
+                try await echoOnce(
+                    target, WebSocketRequest(url: target.url(target.ports.wss), tls: target.trustingTestCA))
                 try await expectTLSFailure(
                     target, port: target.ports.wss_wronghost, tls: target.trustingTestCA, reason: "hostname mismatch")
             },
-            TLSConformanceScenario("an expired certificate fails: certificate has expired, again after a good connection") {
+            TLSConformanceScenario(
+                "an expired certificate fails: certificate has expired, again after a good connection"
+            ) {
                 target in
                 try await expectTLSFailure(
                     target, port: target.ports.wss_expired, tls: target.trustingTestCA,
                     reason: "certificate has expired")
-                try await echoOnce(target, WebSocketRequest(url: target.url(target.ports.wss), tls: target.trustingTestCA))
+                try await echoOnce(
+                    target, WebSocketRequest(url: target.url(target.ports.wss), tls: target.trustingTestCA))
                 try await expectTLSFailure(
                     target, port: target.ports.wss_expired, tls: target.trustingTestCA,
                     reason: "certificate has expired")
@@ -209,7 +213,9 @@ extension TransportConformance {
                 try await expectTLSFailure(
                     target, port: target.ports.wss_selfsigned, tls: TLSOptions(), reason: "self-signed certificate")
             },
-            TLSConformanceScenario("a certificate from a CA the system does not know fails, again after a good connection") {
+            TLSConformanceScenario(
+                "a certificate from a CA the system does not know fails, again after a good connection"
+            ) {
                 target in
                 try await expectTLSFailure(
                     target, port: target.ports.wss_valid, tls: TLSOptions(),
@@ -279,7 +285,8 @@ extension TransportConformance {
                 for _ in 0..<2 { seen.append(try await handshake("127.0.0.1", options)) }
                 // Resumption turned off: other options, a full handshake every time.
                 for _ in 0..<2 {
-                    seen.append(try await handshake("localhost", TLSOptions(caFilePath: file.path, resumesSessions: false)))
+                    seen.append(
+                        try await handshake("localhost", TLSOptions(caFilePath: file.path, resumesSessions: false)))
                 }
                 // The CA file replaced (same certificate, a new file): a new context, no session.
                 try ca.write(to: file, options: .atomic)
