@@ -114,6 +114,13 @@ public struct TLSClientConfiguration: Sendable, Hashable {
             SSL_CTX_free(pointer)
         }
 
+        /// Caps the context at TLS 1.2 (tests of a TLS 1.2 peer).
+        func limitToTLS12() throws(TLSError) {
+            guard cssl_set_max_proto_version_tls12(pointer) == 1 else {
+                throw TLSError.fromQueue("could not cap the version at TLS 1.2")
+            }
+        }
+
         private static func setMinimumVersion(_ context: OpaquePointer) throws(TLSError) {
             guard cssl_set_min_proto_version_tls12(context) == 1 else {
                 throw TLSError.fromQueue("could not require TLS 1.2")

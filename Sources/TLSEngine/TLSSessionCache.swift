@@ -97,8 +97,10 @@
                     if SSL_SESSION_get_protocol_version(session) >= TLS1_3_VERSION {
                         return list.removeLast()  // a ticket is used once
                     }
-                    SSL_SESSION_up_ref(session)
-                    return session
+                    // A copy: the connection's `SSL` uses the object it is given as its own,
+                    // and OpenSSL marks it not resumable if that connection ends without
+                    // `close_notify`.
+                    return SSL_SESSION_dup(session)
                 }
                 return nil
             }

@@ -64,6 +64,24 @@ import TransportConformance
             #expect(cache.totalCount == 2)
         }
 
+        @Test("a TLS 1.2 session (a ticket the server does not renew) is kept and resumed again and again")
+        func tls12() async throws {
+            let client = try await Self.clientContext()
+            let server = try await TLSEngineMemoryTests.serverContext()
+            try server.limitToTLS12()
+            let cache = try #require(client.sessionCache)
+            let first = try Self.connect(client, to: server)
+            #expect(first.protocolVersion == "TLSv1.2")
+            #expect(!first.isSessionReused)
+            #expect(cache.count(for: Self.localhost) == 1)
+            for _ in 0..<3 {
+                let again = try Self.connect(client, to: server)
+                #expect(again.protocolVersion == "TLSv1.2")
+                #expect(again.isSessionReused)
+                #expect(cache.count(for: Self.localhost) == 1)
+            }
+        }
+
         @Test("a session is not offered for another host name, another port or other options")
         func notOfferedElsewhere() async throws {
             let certificates = try await TLSTestCertificates.shared()
