@@ -19,24 +19,41 @@ public struct TLSClientConfiguration: Sendable, Hashable {
     public var trust: TLSTrust
     /// Whether the server's certificate and host name are checked. Off only in tests.
     public var verifiesPeer: Bool
+    /// Whether the context keeps sessions from its handshakes and offers them again on the
+    /// next connection to the same server name and port (TLS session resumption: a shorter
+    /// handshake, no certificate sent again). Only sessions of handshakes this context
+    /// verified are kept.
+    public var resumesSessions: Bool
 
-    /// Verification on, against `trust` (the system store by default).
-    public init(trust: TLSTrust = .system, verifiesPeer: Bool = true) {
+    /// Verification on, against `trust` (the system store by default); sessions resumed.
+    public init(trust: TLSTrust = .system, verifiesPeer: Bool = true, resumesSessions: Bool = true) {
         self.trust = trust
         self.verifiesPeer = verifiesPeer
+        self.resumesSessions = resumesSessions
     }
 }
 
 #if canImport(COpenSSL)
     /// OpenSSL's `SSL_CTX`: the settings and trusted certificates engines are made from.
-    /// Immutable once made; share one across engines and threads.
+    /// Immutable once made (but for its session cache, which has a lock); share one across
+    /// engines and threads. A client context that resumes sessions keeps them in its own
+    /// cache: a new context (other options, a renewed CA) starts with none.
     public final class TLSContext: @unchecked Sendable {
         let pointer: OpaquePointer
         let isServer: Bool
         let verifiesPeer: Bool
+        /// The sessions offered again to the same server (nil: resumption off, or a server).
+        let sessionCache: TLSSessionCache?
 
         /// A client context: TLS 1.2 at least, verification as `configuration` says.
-        public init(client configuration: TLSClientConfiguration) throws(TLSError) {
+        public convenience init(client configuration: TLSClientConfiguration) throws(TLSError) {
+            try self.init(
+                client: configuration, sessionsPerKey: TLSSessionCache.defaultSessionsPerKey,
+                maximumKeys: TLSSessionCache.defaultMaximumKeys)
+        }
+
+        /// A client context whose session cache has these bounds (tests).
+        init(client configuration: TLSClientConfiguration, sessionsPerKey: Int, maximumKeys: Int) throws(TLSError) {
             ERR_clear_error()
             guard let context = SSL_CTX_new(TLS_client_method()) else {
                 throw TLSError.fromQueue("could not create a TLS client context")
@@ -44,6 +61,13 @@ public struct TLSClientConfiguration: Sendable, Hashable {
             pointer = context
             isServer = false
             verifiesPeer = configuration.verifiesPeer
+            if configuration.resumesSessions {
+                sessionCache = TLSSessionCache(sessionsPerKey: sessionsPerKey, maximumKeys: maximumKeys)
+                _ = cssl_ctx_set_client_session_cache(context)
+                SSL_CTX_sess_set_new_cb(context, tlsEngineNewSession)
+            } else {
+                sessionCache = nil
+            }
             try Self.setMinimumVersion(context)
             guard configuration.verifiesPeer else {
                 SSL_CTX_set_verify(context, cssl_verify_none(), nil)
@@ -73,6 +97,7 @@ public struct TLSClientConfiguration: Sendable, Hashable {
             pointer = context
             isServer = true
             verifiesPeer = false
+            sessionCache = nil
             try Self.setMinimumVersion(context)
             guard SSL_CTX_use_certificate_chain_file(context, chain) == 1 else {
                 throw TLSError.fromQueue("could not load the certificate chain \(chain)")
@@ -85,7 +110,15 @@ public struct TLSClientConfiguration: Sendable, Hashable {
         }
 
         deinit {
+            sessionCache?.removeAll()
             SSL_CTX_free(pointer)
+        }
+
+        /// Caps the context at TLS 1.2 (tests of a TLS 1.2 peer).
+        func limitToTLS12() throws(TLSError) {
+            guard cssl_set_max_proto_version_tls12(pointer) == 1 else {
+                throw TLSError.fromQueue("could not cap the version at TLS 1.2")
+            }
         }
 
         private static func setMinimumVersion(_ context: OpaquePointer) throws(TLSError) {

@@ -12,6 +12,10 @@
 // - Verification is OpenSSL's: the system trust store unless a CA is given, the host name
 //   (DNS through `SSL_set1_host`, IP literals through `X509_VERIFY_PARAM_set1_ip_asc`), SNI for
 //   DNS names, TLS 1.2 at least (1.3 when the server has it).
+// - Session resumption (client): a context made with `resumesSessions` keeps the sessions of
+//   its verified handshakes (copies, from OpenSSL's new-session callback, which finds its engine through the
+//   `SSL`'s ex_data, unretained: the engine owns the `SSL`) in its `TLSSessionCache`, keyed by
+//   server name and port; an engine given a port offers the newest one (`SSL_set_session`).
 // - One engine belongs to one thread at a time (OpenSSL's error queue is per thread); contexts
 //   are immutable once made and shared by any number of engines and threads.
 // - On a platform without OpenSSL this module is empty (`TLSEngine.isAvailable` is false).
@@ -76,11 +80,22 @@
         /// Ciphertext for the peer, written by OpenSSL.
         private let output: OpaquePointer
         private var handshakeDone = false
+        /// Where this client's sessions are kept and looked up (nil: not resumed, not kept).
+        private let sessionKey: TLSSessionKey?
 
         /// A client engine for `serverName` (a DNS name or an IP literal), or a server engine
-        /// when `context` is a server context (then `serverName` is ignored).
-        public init(context: TLSContext, serverName: String?) throws(TLSError) {
+        /// when `context` is a server context (then `serverName` and `port` are ignored).
+        ///
+        /// With a `port`, a client context that resumes sessions offers one it kept from an
+        /// earlier verified handshake with the same `serverName` and `port`, and keeps the
+        /// sessions this handshake gives.
+        public init(context: TLSContext, serverName: String?, port: Int? = nil) throws(TLSError) {
             self.context = context
+            if !context.isServer, context.sessionCache != nil, let serverName, !serverName.isEmpty, let port {
+                sessionKey = TLSSessionKey(serverName: serverName, port: port)
+            } else {
+                sessionKey = nil
+            }
             ERR_clear_error()
             guard let ssl = SSL_new(context.pointer) else { throw TLSError.fromQueue("SSL_new failed") }
             guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
@@ -120,6 +135,30 @@
                     }
                 }
             }
+            guard let sessionKey, let cache = context.sessionCache else { return }
+            _ = SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
+            if let session = cache.take(for: sessionKey) {
+                _ = SSL_set_session(ssl, session)  // takes its own reference
+                SSL_SESSION_free(session)
+                ERR_clear_error()
+            }
+        }
+
+        /// Called by OpenSSL (through `tlsEngineNewSession`) with a session of this client's
+        /// handshake: a copy is kept when the handshake verified the server (or the context
+        /// does not verify) and the session can be resumed. A copy, because the `SSL` keeps
+        /// the original as its current session and OpenSSL marks that one not resumable when
+        /// the connection ends without `close_notify` (a TLS 1.0 rule TLS 1.2 and 1.3 dropped).
+        fileprivate func sessionArrived(_ session: OpaquePointer) {
+            guard let sessionKey, let cache = context.sessionCache, SSL_SESSION_is_resumable(session) == 1 else {
+                return
+            }
+            if context.verifiesPeer, SSL_get_verify_result(ssl) != X509_V_OK { return }
+            guard let copy = SSL_SESSION_dup(session) else {
+                ERR_clear_error()
+                return
+            }
+            cache.store(copy, for: sessionKey)
         }
 
         deinit {
@@ -157,6 +196,9 @@
 
         /// Whether the handshake has completed.
         public var isHandshakeComplete: Bool { handshakeDone }
+
+        /// Whether the handshake resumed a session kept from an earlier connection.
+        public var isSessionReused: Bool { handshakeDone && SSL_session_reused(ssl) == 1 }
 
         /// The negotiated protocol, e.g. "TLSv1.3" (nil before the handshake completes).
         public var protocolVersion: String? {
@@ -248,6 +290,15 @@
             var v6 = in6_addr()
             return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
         }
+    }
+
+    /// OpenSSL's new-session callback for client contexts that resume sessions: hands the
+    /// session to the engine that owns the `SSL`. Returns 0: OpenSSL keeps (and frees) the
+    /// reference it passed; the cache keeps a copy of its own.
+    let tlsEngineNewSession: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { ssl, session in
+        guard let ssl, let session, let engine = SSL_get_ex_data(ssl, 0) else { return 0 }
+        Unmanaged<TLSEngine>.fromOpaque(engine).takeUnretainedValue().sessionArrived(session)
+        return 0
     }
 
     extension TLSError {

@@ -240,14 +240,15 @@ public final class LoopbackTestServer: Sendable {
 
     /// The TLS suite's target for `transport` (needs the server started with certificates).
     public func tlsSuiteTarget(
-        name: String, transport: any Transport, connectCycles: Int = 1000, verifiesIPv6Literals: Bool = true
+        name: String, transport: any Transport, connectCycles: Int = 1000, verifiesIPv6Literals: Bool = true,
+        resumesSessions: Bool = false
     ) throws -> TLSConformanceTarget {
         guard let tls = ports.tls, let certificates else {
             throw ConformanceFailure("the loopback server was started without certificates")
         }
         return TLSConformanceTarget(
             name: name, transport: transport, ports: tls, certificates: certificates, connectCycles: connectCycles,
-            verifiesIPv6Literals: verifiesIPv6Literals)
+            verifiesIPv6Literals: verifiesIPv6Literals, resumesSessions: resumesSessions)
     }
 
     /// A loopback port nothing listens on: bound to learn a free number, then released.

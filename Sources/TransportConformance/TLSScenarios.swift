@@ -17,6 +17,9 @@ public struct TLSConformanceTarget: Sendable {
     /// Whether the transport checks an IPv6 literal host against the certificate; a transport
     /// that cannot must fail such a connection with `.tls` (a pinned limitation).
     public var verifiesIPv6Literals: Bool
+    /// Whether the transport resumes TLS sessions on reconnects (`TLSOptions.resumesSessions`);
+    /// one that does not must make a full handshake every time.
+    public var resumesSessions: Bool
 
     /// The test CA, trusted.
     var trustingTestCA: TLSOptions { TLSOptions(caFilePath: certificates.caFile) }
@@ -74,7 +77,7 @@ enum ConnectionEvent: Equatable, CustomStringConvertible {
 extension TransportConformance {
     /// The TLS suite, in a stable order.
     public static var tlsScenarios: [TLSConformanceScenario] {
-        verificationScenarios + tlsStreamScenarios + tlsFaultScenarios
+        verificationScenarios + resumptionScenarios + tlsStreamScenarios + tlsFaultScenarios
     }
 
     static var verificationScenarios: [TLSConformanceScenario] {
@@ -181,11 +184,27 @@ extension TransportConformance {
                     }
                 }
             },
-            TLSConformanceScenario("a certificate for another host name fails: hostname mismatch") { target in
+            TLSConformanceScenario(
+                "a certificate for another host name fails: hostname mismatch, again after a good connection"
+            ) { target in
+                try await expectTLSFailure(
+                    target, port: target.ports.wss_wronghost, tls: target.trustingTestCA, reason: "hostname mismatch")
+                // A verified connection with the same options (a session kept), then the same
+                // failure: nothing of the good connection is offered to, or skips, the check.
+                try await echoOnce(
+                    target, WebSocketRequest(url: target.url(target.ports.wss), tls: target.trustingTestCA))
                 try await expectTLSFailure(
                     target, port: target.ports.wss_wronghost, tls: target.trustingTestCA, reason: "hostname mismatch")
             },
-            TLSConformanceScenario("an expired certificate fails: certificate has expired") { target in
+            TLSConformanceScenario(
+                "an expired certificate fails: certificate has expired, again after a good connection"
+            ) {
+                target in
+                try await expectTLSFailure(
+                    target, port: target.ports.wss_expired, tls: target.trustingTestCA,
+                    reason: "certificate has expired")
+                try await echoOnce(
+                    target, WebSocketRequest(url: target.url(target.ports.wss), tls: target.trustingTestCA))
                 try await expectTLSFailure(
                     target, port: target.ports.wss_expired, tls: target.trustingTestCA,
                     reason: "certificate has expired")
@@ -194,10 +213,20 @@ extension TransportConformance {
                 try await expectTLSFailure(
                     target, port: target.ports.wss_selfsigned, tls: TLSOptions(), reason: "self-signed certificate")
             },
-            TLSConformanceScenario("a certificate from a CA the system does not know fails") { target in
+            TLSConformanceScenario(
+                "a certificate from a CA the system does not know fails, again after a good connection"
+            ) {
+                target in
                 try await expectTLSFailure(
                     target, port: target.ports.wss_valid, tls: TLSOptions(),
                     reason: "unable to get local issuer certificate")
+                // A server with the same certificate verified with its CA (a session kept under
+                // those options), then the system store again: refused as before.
+                let port = target.ports.wss
+                try await echoOnce(target, WebSocketRequest(url: target.url(port), tls: target.trustingTestCA))
+                try await expectTLSFailure(
+                    target, port: port, tls: TLSOptions(), reason: "unable to get local issuer certificate",
+                    checksSockets: false)
             },
             TLSConformanceScenario("insecure mode accepts self-signed, expired and wrong-host certificates") { target in
                 for port in [
@@ -225,6 +254,46 @@ extension TransportConformance {
                 }
                 try Check.equal(echoed, Set((0..<24).map(String.init)), "the 24 echoes")
             },
+        ]
+    }
+
+    static var resumptionScenarios: [TLSConformanceScenario] {
+        [
+            TLSConformanceScenario(
+                "reconnects resume the TLS session: per host name, port and options; none after a CA file changes"
+            ) { target in
+                let directory = FileManager.default.temporaryDirectory
+                    .appendingPathComponent("resumption-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: directory) }
+                // A CA file of its own: options no other scenario uses, so no session is kept yet.
+                let file = directory.appendingPathComponent("ca.pem")
+                let ca = Data(try target.certificates.pem("ca.pem"))
+                try ca.write(to: file)
+                let options = TLSOptions(caFilePath: file.path)
+                let resumed = target.resumesSessions ? "resumed" : "full"
+                func handshake(_ host: String, _ options: TLSOptions) async throws -> String {
+                    let request = WebSocketRequest(
+                        url: target.url(target.ports.wss, "/tls-session", host: host), tls: options)
+                    return try await target.transport.withConnection(to: request) { connection in
+                        try await connection.inbound.nextMessage("the server's report").string ?? ""
+                    }
+                }
+                var seen: [String] = []
+                for _ in 0..<3 { seen.append(try await handshake("localhost", options)) }
+                // Another host name for the same server and port: not offered.
+                for _ in 0..<2 { seen.append(try await handshake("127.0.0.1", options)) }
+                // Resumption turned off: other options, a full handshake every time.
+                for _ in 0..<2 {
+                    seen.append(
+                        try await handshake("localhost", TLSOptions(caFilePath: file.path, resumesSessions: false)))
+                }
+                // The CA file replaced (same certificate, a new file): a new context, no session.
+                try ca.write(to: file, options: .atomic)
+                for _ in 0..<2 { seen.append(try await handshake("localhost", options)) }
+                try Check.equal(
+                    seen, ["full", resumed, resumed, "full", resumed, "full", "full", "full", resumed], "handshakes")
+            }
         ]
     }
 

@@ -107,6 +107,13 @@ public struct TLSOptions: Sendable, Hashable {
     public var caPEM: [UInt8]?
     /// Accept any certificate and any host name. For tests against local servers only.
     public var insecureSkipVerification: Bool
+    /// Resume TLS sessions on reconnects (on by default): the next connection to the same host
+    /// name and port, with the same options, offers a session kept from an earlier one whose
+    /// certificate verified, and skips most of the handshake's cost. `POSIXTransport` keeps a
+    /// few sessions per host and port (a TLS 1.3 ticket is used once) and starts afresh when a
+    /// changed CA file gives the options a new context. `LWSTransport` ignores it: each of its
+    /// connections has a TLS context of its own and never resumes.
+    public var resumesSessions: Bool
 
     /// TLS settings; the default verifies against the system trust store.
     ///
@@ -114,10 +121,15 @@ public struct TLSOptions: Sendable, Hashable {
     /// - Parameter caPEM: trusted CA certificates as PEM bytes. Give at most one of `caFilePath`
     ///   and `caPEM`.
     /// - Parameter insecureSkipVerification: accept any certificate and host name (tests only).
-    public init(caFilePath: String? = nil, caPEM: [UInt8]? = nil, insecureSkipVerification: Bool = false) {
+    /// - Parameter resumesSessions: resume TLS sessions on reconnects (`POSIXTransport` only).
+    public init(
+        caFilePath: String? = nil, caPEM: [UInt8]? = nil, insecureSkipVerification: Bool = false,
+        resumesSessions: Bool = true
+    ) {
         self.caFilePath = caFilePath
         self.caPEM = caPEM
         self.insecureSkipVerification = insecureSkipVerification
+        self.resumesSessions = resumesSessions
     }
 
     /// Why these settings cannot be used, or nil: both a CA file and CA bytes given, or CA bytes

@@ -84,7 +84,7 @@ struct IOLoop {
         // The TLS handshake is part of connecting (WebSocketTimeouts.connect: "TCP (and TLS)"),
         // as with LWSTransport; the upgrade's own timeout starts once TLS is up.
         if target.usesTLS {
-            try startTLS(host: target.host, deadline: connectDeadline)
+            try startTLS(host: target.host, port: target.port, deadline: connectDeadline)
         }
         let handshakeDeadline = clock.now.advanced(by: core.request.timeouts.handshake)
         let timeout = TransportError(
@@ -126,11 +126,11 @@ struct IOLoop {
     }
 
     /// Runs the TLS handshake over the connected socket, within the connect deadline.
-    private mutating func startTLS(host: String, deadline: ContinuousClock.Instant) throws(TransportError) {
+    private mutating func startTLS(host: String, port: Int, deadline: ContinuousClock.Instant) throws(TransportError) {
         #if canImport(COpenSSL)
             let layer: TLSSocketLayer
             do {
-                layer = try TLSSocketLayer(options: core.request.tls, serverName: host)
+                layer = try TLSSocketLayer(options: core.request.tls, serverName: host, port: port)
             } catch {
                 // The options cannot make a context (both CA sources, unreadable CA file, CA
                 // bytes without a certificate): a configuration error, which no retry fixes.

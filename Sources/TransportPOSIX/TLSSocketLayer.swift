@@ -46,8 +46,9 @@ enum StreamError: Error, CustomStringConvertible {
 
         private static let bufferSize = 64 << 10
 
-        init(options: TLSOptions, serverName: String) throws(TLSError) {
-            engine = try TLSEngine(context: try TLSContextCache.context(for: options), serverName: serverName)
+        init(options: TLSOptions, serverName: String, port: Int) throws(TLSError) {
+            engine = try TLSEngine(
+                context: try TLSContextCache.context(for: options), serverName: serverName, port: port)
             inbound = .allocate(byteCount: Self.bufferSize, alignment: 16)
             outbound = .allocate(byteCount: Self.bufferSize, alignment: 16)
         }
@@ -173,7 +174,9 @@ enum StreamError: Error, CustomStringConvertible {
     /// size or modification time: one `stat` per connection) gets a new context, so a rotated
     /// private CA is trusted from the next connection on; open connections keep theirs. A
     /// context that cannot be made (see `TLSOptions.configurationProblem`) is not cached: each
-    /// connection fails with the same reason.
+    /// connection fails with the same reason. Each context keeps the TLS sessions of its
+    /// connections (unless `resumesSessions` is off): a renewed context starts without any, so
+    /// no session verified under the old CA is offered again.
     enum TLSContextCache {
         private static let contexts = Locked<[TLSOptions: (context: TLSContext, caFile: FileVersion?)]>([:])
 
@@ -188,7 +191,9 @@ enum StreamError: Error, CustomStringConvertible {
                         options.caFilePath.map { .caFile($0) } ?? .system
                     }
                 let context = try TLSContext(
-                    client: TLSClientConfiguration(trust: trust, verifiesPeer: !options.insecureSkipVerification))
+                    client: TLSClientConfiguration(
+                        trust: trust, verifiesPeer: !options.insecureSkipVerification,
+                        resumesSessions: options.resumesSessions))
                 contexts[options] = (context, caFile)
                 return context
             }
@@ -225,7 +230,7 @@ enum StreamError: Error, CustomStringConvertible {
     final class TLSSocketLayer {
         static var isAvailable: Bool { false }
 
-        init(options: TLSOptions, serverName: String) throws(TLSError) {
+        init(options: TLSOptions, serverName: String, port: Int) throws(TLSError) {
             throw TLSError("TLS is not available on this platform")
         }
 

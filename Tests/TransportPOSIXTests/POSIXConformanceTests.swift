@@ -45,7 +45,8 @@ func posixTransportConformsOverTLS(_ scenario: ConformanceScenario) async throws
 )
 func posixTransportPassesTheTLSSuite(_ scenario: TLSConformanceScenario) async throws {
     try await scenario.run(
-        on: LoopbackServer.shared.value.tlsSuiteTarget(name: "POSIXTransport", transport: POSIXTransport()))
+        on: LoopbackServer.shared.value.tlsSuiteTarget(
+            name: "POSIXTransport", transport: POSIXTransport(), resumesSessions: true))
 }
 
 /// The TLS scenarios that bound the process's resident memory: `make test` runs this suite in a
@@ -58,6 +59,7 @@ func posixTransportPassesTheTLSSuite(_ scenario: TLSConformanceScenario) async t
     )
     func posixTransportPassesTheTLSMemoryScenarios(_ scenario: TLSConformanceScenario) async throws {
         try await scenario.run(
-            on: LoopbackServer.shared.value.tlsSuiteTarget(name: "POSIXTransport", transport: POSIXTransport()))
+            on: LoopbackServer.shared.value.tlsSuiteTarget(
+                name: "POSIXTransport", transport: POSIXTransport(), resumesSessions: true))
     }
 }

@@ -84,9 +84,13 @@ enum TLSEchoClientKind: String, CaseIterable {
         }
     }
 
-    /// Runs `body` with a new TLS connection of this client to `port`.
-    func withLink<Result: Sendable>(port: Int, _ body: (any EchoLink) async throws -> Result) async throws -> Result {
-        let options = TLSOptions(caFilePath: try BenchCertificates.shared().caFile)
+    /// Runs `body` with a new TLS connection of this client to `port`. POSIX resumes TLS
+    /// sessions only when asked: every row but "resumed" compares full handshakes (NIO's client
+    /// makes one each time; LWS never resumes).
+    func withLink<Result: Sendable>(
+        port: Int, resumesSessions: Bool = false, _ body: (any EchoLink) async throws -> Result
+    ) async throws -> Result {
+        let options = TLSOptions(caFilePath: try BenchCertificates.shared().caFile, resumesSessions: resumesSessions)
         switch self {
         case .posix:
             return try await TransportEchoLink.with(POSIXTransport(), port: port, tls: options) { try await body($0) }
@@ -95,6 +99,39 @@ enum TLSEchoClientKind: String, CaseIterable {
         case .nio:
             return try await NIOEchoLink.with(port: port, tls: try Self.nioClientContext()) { try await body($0) }
         }
+    }
+}
+
+/// The handshake rows: each client's full handshake, and POSIX's resumed one (a reconnect to
+/// the same host and port, offering the ticket of the connection before).
+enum TLSHandshakeKind: String, CaseIterable {
+    case posix = "posix-tls"
+    case posixResumed = "posix-tls-resumed"
+    case lws = "lws-tls"
+    case nio = "nio-tls"
+
+    var client: TLSEchoClientKind {
+        switch self {
+        case .posix, .posixResumed: .posix
+        case .lws: .lws
+        case .nio: .nio
+        }
+    }
+
+    var resumesSessions: Bool { self == .posixResumed }
+
+    /// `count` handshakes, connect to open, in nanoseconds, after one that sets up the
+    /// contexts and libraries (and, resuming, leaves the first session).
+    func measure(port: Int, count: Int) async throws -> [Int] {
+        try await client.withLink(port: port, resumesSessions: resumesSessions) { _ in }
+        var samples: [Int] = []
+        let clock = ContinuousClock()
+        for _ in 0..<count {
+            let start = clock.now
+            let opened = try await client.withLink(port: port, resumesSessions: resumesSessions) { _ in clock.now }
+            samples.append(nanoseconds(start.duration(to: opened)))
+        }
+        return samples
     }
 }
 
@@ -139,27 +176,21 @@ func registerTLSBenchmarks() {
         }
     }
     let handshakes = 200
-    for client in TLSEchoClientKind.allCases {
+    for kind in TLSHandshakeKind.allCases {
         Benchmark(
-            "tls-handshake/\(client.rawValue) x\(handshakes)",
+            "tls-handshake/\(kind.rawValue) x\(handshakes)",
             configuration: loopbackConfiguration([handshakeP50, handshakeP99])
         ) { benchmark in
             do {
-                let port = try EchoServer.runningTLS().port
-                try await client.withLink(port: port) { _ in }  // contexts and libraries set up once
-                var samples: [Int] = []
-                let clock = ContinuousClock()
-                for _ in 0..<handshakes {
-                    let start = clock.now
-                    let opened = try await client.withLink(port: port) { _ in clock.now }
-                    samples.append(nanoseconds(start.duration(to: opened)))
-                }
+                let samples = try await kind.measure(port: try EchoServer.runningTLS().port, count: handshakes)
                 benchmark.measurement(handshakeP50, percentile(samples, 0.50))
                 benchmark.measurement(handshakeP99, percentile(samples, 0.99))
             } catch {
-                benchmark.error("\(client) handshakes failed: \(error)")
+                benchmark.error("\(kind) handshakes failed: \(error)")
             }
         }
+    }
+    for client in TLSEchoClientKind.allCases {
         let count = idleConnectionCount
         Benchmark(
             "idle/\(client.rawValue) x\(count)",
@@ -180,29 +211,22 @@ func registerTLSBenchmarks() {
 }
 
 /// `LOOPBACK_TLS_HANDSHAKES=posix-tls LOOPBACK_PROFILE_COUNT=2000 .build/release/Loopback`: only
-/// handshakes (connect to open, then close) of one client, for `perf record -g`; prints the p50.
+/// handshakes (connect to open, then close) of one client (or `posix-tls-resumed`: POSIX
+/// reconnects that resume), for `perf record -g`; prints the p50.
 func runTLSHandshakeProfileIfAsked() {
     let environment = ProcessInfo.processInfo.environment
     guard let name = environment["LOOPBACK_TLS_HANDSHAKES"] else { return }
-    guard let client = TLSEchoClientKind(rawValue: name) else {
-        print("LOOPBACK_TLS_HANDSHAKES must be one of \(TLSEchoClientKind.allCases.map(\.rawValue))")
+    guard let kind = TLSHandshakeKind(rawValue: name) else {
+        print("LOOPBACK_TLS_HANDSHAKES must be one of \(TLSHandshakeKind.allCases.map(\.rawValue))")
         exit(2)
     }
     let count = environment["LOOPBACK_PROFILE_COUNT"].flatMap { Int($0) } ?? 1000
     let finished = DispatchSemaphore(value: 0)
     Task.detached {
         do {
-            let port = try EchoServer.runningTLS().port
-            try await client.withLink(port: port) { _ in }
-            var samples: [Int] = []
-            let clock = ContinuousClock()
-            for _ in 0..<count {
-                let start = clock.now
-                let opened = try await client.withLink(port: port) { _ in clock.now }
-                samples.append(nanoseconds(start.duration(to: opened)))
-            }
+            let samples = try await kind.measure(port: try EchoServer.runningTLS().port, count: count)
             print(
-                "handshake \(client.rawValue) x\(count): p50 \(percentile(samples, 0.5) / 1000) us,"
+                "handshake \(kind.rawValue) x\(count): p50 \(percentile(samples, 0.5) / 1000) us,"
                     + " p99 \(percentile(samples, 0.99) / 1000) us")
         } catch {
             print("handshakes failed: \(error)")
@@ -415,16 +439,10 @@ func runTLSReportIfAsked() {
                     print("pipelined \(client.rawValue) \(sizeLabel(size)): \(Int(rate)) msg/s")
                 }
             }
-            for client in TLSEchoClientKind.allCases {
-                var samples: [Int] = []
-                let clock = ContinuousClock()
-                for _ in 0..<200 {
-                    let start = clock.now
-                    let opened = try await client.withLink(port: port) { _ in clock.now }
-                    samples.append(nanoseconds(start.duration(to: opened)))
-                }
+            for kind in TLSHandshakeKind.allCases {
+                let samples = try await kind.measure(port: port, count: 200)
                 print(
-                    "handshake \(client.rawValue): p50 \(percentile(samples, 0.5) / 1000) us,"
+                    "handshake \(kind.rawValue): p50 \(percentile(samples, 0.5) / 1000) us,"
                         + " p99 \(percentile(samples, 0.99) / 1000) us")
             }
             for client in TLSEchoClientKind.allCases {

@@ -10,6 +10,10 @@ static inline int cssl_set_min_proto_version_tls12(SSL_CTX *ctx) {
     return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 }
 
+static inline int cssl_set_max_proto_version_tls12(SSL_CTX *ctx) {
+    return (int)SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+}
+
 static inline int cssl_set_tlsext_host_name(SSL *ssl, const char *name) {
     return (int)SSL_set_tlsext_host_name(ssl, name);
 }
@@ -25,6 +29,11 @@ static inline long cssl_bio_set_mem_eof_return(BIO *bio, int value) { return BIO
 
 static inline int cssl_verify_peer(void) { return SSL_VERIFY_PEER; }
 static inline int cssl_verify_none(void) { return SSL_VERIFY_NONE; }
+
+/// Client sessions reach the new-session callback; OpenSSL's own cache keeps none of them.
+static inline long cssl_ctx_set_client_session_cache(SSL_CTX *ctx) {
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+}
 #endif
 
 #endif

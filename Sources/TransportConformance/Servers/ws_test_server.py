@@ -7,7 +7,8 @@ outlives the test process).
 
 - "ws" / "ws6": a `websockets` (v15+) server on 127.0.0.1 / ::1, behaviours by URL path:
   /echo, /headers, /subprotocol, /close?code=&reason=, /reject?status=, /ping?payload=,
-  /fragmented?count=, /send?size=&type=.
+  /fragmented?count=, /send?size=&type=, /tls-session (over TLS: "resumed" or "full", how
+  the connection's handshake went).
 - "raw": a hand-written asyncio server for what `websockets` will not do: /never-answer,
   /wrong-subprotocol, /bad-accept, /drop, /mid-frame, /invalid-utf8, /oversized?size=&fragment=,
   /fragmented-with-ping, /ping-burst?count=, /no-status-close, /ignore-close,
@@ -86,6 +87,11 @@ async def websockets_behaviour(ws):
             await ws.send(message)
     elif route == "/headers":
         await ws.send(json.dumps({name.lower(): value for name, value in ws.request.headers.raw_items()}))
+        await ws.wait_closed()
+    elif route == "/tls-session":
+        # Whether this connection's TLS handshake resumed a session ("resumed") or was full.
+        ssl_object = ws.transport.get_extra_info("ssl_object")
+        await ws.send("resumed" if ssl_object is not None and ssl_object.session_reused else "full")
         await ws.wait_closed()
     elif route == "/subprotocol":
         await ws.send(ws.subprotocol or "")
