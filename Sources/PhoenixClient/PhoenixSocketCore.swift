@@ -618,14 +618,25 @@ actor PhoenixSocketCore {
         }
         if let armedDeadline, armedDeadline <= deadline { return }
         disarmTimer()
-        armedDeadline = deadline
+        // Never later than one join or push timeout from now: a join or push made meanwhile is
+        // due no earlier, so it keeps this timer. Connecting then joining arms one timer, not
+        // the heartbeat's then the join's (each a clock timer and a wake-up of its thread); an
+        // idle socket's timer wakes once per timeout rather than once per heartbeat.
+        let wake = min(deadline, time.now().advanced(by: shortestTimeout))
+        armedDeadline = wake
         timerSerial &+= 1
         let serial = timerSerial
         let time = time
         timerTask = Task {
-            do { try await time.sleep(deadline) } catch { return }
-            timerFired(serial: serial, deadline: deadline)
+            do { try await time.sleep(wake) } catch { return }
+            timerFired(serial: serial, deadline: wake)
         }
+    }
+
+    /// How far ahead the timer is armed at most: the shorter of the join and push timeouts, and
+    /// never under a second (tiny timeouts would wake an idle socket all the time).
+    private var shortestTimeout: Duration {
+        max(min(configuration.joinTimeout, configuration.pushTimeout), .seconds(1))
     }
 
     private func disarmTimer() {
