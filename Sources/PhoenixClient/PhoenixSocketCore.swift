@@ -618,10 +618,11 @@ actor PhoenixSocketCore {
         }
         if let armedDeadline, armedDeadline <= deadline { return }
         disarmTimer()
-        // Never later than one join or push timeout from now: a join or push made meanwhile is
-        // due no earlier, so it keeps this timer. Connecting then joining arms one timer, not
-        // the heartbeat's then the join's (each a clock timer and a wake-up of its thread); an
-        // idle socket's timer wakes once per timeout rather than once per heartbeat.
+        // Never later than one join, push or close timeout from now: a join, push or close
+        // made meanwhile is due no earlier, so it keeps this timer. A connection's life
+        // (connect, join, push, disconnect) arms one timer, not the heartbeat's, the join's and
+        // the close's (each a clock timer and a wake-up of its thread); an idle socket's timer
+        // wakes once per such timeout rather than once per heartbeat.
         let wake = min(deadline, time.now().advanced(by: shortestTimeout))
         armedDeadline = wake
         timerSerial &+= 1
@@ -633,10 +634,10 @@ actor PhoenixSocketCore {
         }
     }
 
-    /// How far ahead the timer is armed at most: the shorter of the join and push timeouts, and
-    /// never under a second (tiny timeouts would wake an idle socket all the time).
+    /// How far ahead the timer is armed at most: the shortest of the join, push and close
+    /// timeouts, and never under a second (tiny timeouts would wake an idle socket all the time).
     private var shortestTimeout: Duration {
-        max(min(configuration.joinTimeout, configuration.pushTimeout), .seconds(1))
+        max(min(configuration.joinTimeout, configuration.pushTimeout, configuration.timeouts.close), .seconds(1))
     }
 
     private func disarmTimer() {
