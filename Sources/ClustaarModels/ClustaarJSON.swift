@@ -42,6 +42,7 @@ public enum ClustaarJSON {
     public static func encode(_ value: some Encodable) throws(ClustaarEncodingError) -> [UInt8] {
         // What the SDK sends on every message is written by hand, to the same bytes.
         if let reply = value as? InterlocutorReply, let bytes = reply.handWrittenJSON { return bytes }
+        if let params = value as? JoinParams { return params.handWrittenJSON }
         return try encodeWithFoundation(value)
     }
 

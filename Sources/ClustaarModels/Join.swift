@@ -24,6 +24,27 @@ public struct JoinParams: Sendable, Hashable, Codable {
     }
 }
 
+extension JoinParams {
+    /// The params as compact JSON written by hand (every channel writes them once): the bytes
+    /// `JSONEncoder` writes with sorted keys and unescaped slashes.
+    var handWrittenJSON: [UInt8] {
+        let strings = botID.utf8.count + socketToken.utf8.count + (origin?.utf8.count ?? 0)
+        var writer = JSONTextWriter(capacity: strings + 64)
+        // Keys in sorted order, as JSONEncoder's `.sortedKeys`; nil values are left out.
+        writer.raw(#"{"bot_id":"#)
+        writer.string(botID)
+        if let isLogged { writer.raw(isLogged ? #","isLogged":true"# : #","isLogged":false"#) }
+        if let origin {
+            writer.raw(#","origin":"#)
+            writer.string(origin)
+        }
+        writer.raw(#","socketToken":"#)
+        writer.string(socketToken)
+        writer.raw("}")
+        return writer.bytes
+    }
+}
+
 /// What a successful join tells: whether a human agent holds the conversation.
 public struct JoinStatus: Sendable, Hashable, Codable {
     /// True when a human agent currently holds the conversation; false when the join response
