@@ -66,7 +66,9 @@ struct EventFixtureTests {
         ]
         for input in inputs {
             let bytes = ArraySlice(input.utf8)
-            let byHand = Result { () throws(ClustaarDecodingError) in try ClustaarJSON.decode(JoinStatus.self, from: bytes) }
+            let byHand = Result { () throws(ClustaarDecodingError) in
+                try ClustaarJSON.decode(JoinStatus.self, from: bytes)
+            }
             let foundation = Result { () throws(ClustaarDecodingError) in
                 try ClustaarJSON.decode(JoinStatus.self, from: Data(bytes))
             }
