@@ -8,7 +8,10 @@ public enum ClustaarJSON {
         _ type: Value.Type,
         from bytes: ArraySlice<UInt8>
     ) throws(ClustaarDecodingError) -> Value {
-        try decode(type, from: Data(bytes))
+        // Every join reply is read this way (twice: by the channel and by `join()`): its usual
+        // shapes are read by hand, to the same value; anything else goes through `JSONDecoder`.
+        if type == JoinStatus.self, let status = JoinStatus(plainJSON: bytes) as? Value { return status }
+        return try decode(type, from: Data(bytes))
     }
 
     /// Decodes a value from the bytes of one JSON document.
@@ -39,6 +42,7 @@ public enum ClustaarJSON {
     public static func encode(_ value: some Encodable) throws(ClustaarEncodingError) -> [UInt8] {
         // What the SDK sends on every message is written by hand, to the same bytes.
         if let reply = value as? InterlocutorReply, let bytes = reply.handWrittenJSON { return bytes }
+        if let params = value as? JoinParams { return params.handWrittenJSON }
         return try encodeWithFoundation(value)
     }
 

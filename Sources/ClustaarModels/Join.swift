@@ -24,6 +24,27 @@ public struct JoinParams: Sendable, Hashable, Codable {
     }
 }
 
+extension JoinParams {
+    /// The params as compact JSON written by hand (every channel writes them once): the bytes
+    /// `JSONEncoder` writes with sorted keys and unescaped slashes.
+    var handWrittenJSON: [UInt8] {
+        let strings = botID.utf8.count + socketToken.utf8.count + (origin?.utf8.count ?? 0)
+        var writer = JSONTextWriter(capacity: strings + 64)
+        // Keys in sorted order, as JSONEncoder's `.sortedKeys`; nil values are left out.
+        writer.raw(#"{"bot_id":"#)
+        writer.string(botID)
+        if let isLogged { writer.raw(isLogged ? #","isLogged":true"# : #","isLogged":false"#) }
+        if let origin {
+            writer.raw(#","origin":"#)
+            writer.string(origin)
+        }
+        writer.raw(#","socketToken":"#)
+        writer.string(socketToken)
+        writer.raw("}")
+        return writer.bytes
+    }
+}
+
 /// What a successful join tells: whether a human agent holds the conversation.
 public struct JoinStatus: Sendable, Hashable, Codable {
     /// True when a human agent currently holds the conversation; false when the join response
@@ -45,6 +66,73 @@ public struct JoinStatus: Sendable, Hashable, Codable {
         }
         let container = try decoder.container(keyedBy: CodingKeys.self)
         control = try container.decodeIfPresent(Bool.self, forKey: .control) ?? false
+    }
+}
+
+extension JoinStatus {
+    /// The status of a join reply of one of the usual shapes, read without `JSONDecoder`:
+    /// `null`, `{}`, or one `control` key (spelled without escapes) whose value is `true`,
+    /// `false` or `null`, with JSON whitespace anywhere between tokens. Nil for anything else,
+    /// which the caller decodes through `JSONDecoder` (and its errors).
+    init?(plainJSON bytes: ArraySlice<UInt8>) {
+        var reader = PlainJSONReader(bytes: bytes)
+        if reader.skip("null") {
+            guard reader.isAtEnd else { return nil }
+            self.init(control: false)
+            return
+        }
+        guard reader.skip("{") else { return nil }
+        if reader.skip("}") {
+            guard reader.isAtEnd else { return nil }
+            self.init(control: false)
+            return
+        }
+        guard reader.skip("\"control\""), reader.skip(":") else { return nil }
+        let control: Bool
+        if reader.skip("true") {
+            control = true
+        } else if reader.skip("false") || reader.skip("null") {
+            control = false
+        } else {
+            return nil
+        }
+        guard reader.skip("}"), reader.isAtEnd else { return nil }
+        self.init(control: control)
+    }
+}
+
+/// Reads fixed tokens from JSON text, skipping the JSON whitespace before each.
+private struct PlainJSONReader {
+    let bytes: ArraySlice<UInt8>
+    var offset: Int
+
+    init(bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        offset = bytes.startIndex
+    }
+
+    /// Whether only whitespace is left.
+    var isAtEnd: Bool {
+        mutating get {
+            skipWhitespace()
+            return offset == bytes.endIndex
+        }
+    }
+
+    /// Moves past `token` when it comes next (after whitespace); stays put otherwise.
+    mutating func skip(_ token: StaticString) -> Bool {
+        skipWhitespace()
+        let count = token.utf8CodeUnitCount
+        guard bytes.endIndex - offset >= count else { return false }
+        let matches = token.withUTF8Buffer { expected in
+            expected.indices.allSatisfy { bytes[offset + $0] == expected[$0] }
+        }
+        if matches { offset += count }
+        return matches
+    }
+
+    private mutating func skipWhitespace() {
+        while offset < bytes.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[offset]) { offset += 1 }
     }
 }
 

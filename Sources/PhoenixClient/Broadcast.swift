@@ -1,3 +1,4 @@
+import Synchronization
 import TransportCore
 
 /// Fans values out to any number of `AsyncStream` subscribers. A subscriber sees what is sent
@@ -15,6 +16,10 @@ package final class Broadcast<Element: Sendable>: Sendable {
     }
 
     private let state = Locked(State())
+    /// Subscribers plus taps, written under the lock whenever they change: `isObserved`, and a
+    /// `send` nobody would see, read it without taking the lock (a generic lock costs metadata
+    /// look-ups on every call; these run for every message of every channel).
+    private let observers = Atomic<Int>(0)
 
     /// A new subscription. If the broadcast has finished, the stream ends at once.
     package init() {}
@@ -25,6 +30,7 @@ package final class Broadcast<Element: Sendable>: Sendable {
             guard !state.finished else { return nil }
             state.nextID += 1
             state.subscribers[state.nextID] = continuation
+            observers.store(state.subscribers.count + state.taps.count, ordering: .releasing)
             return state.nextID
         }
         guard let id else {
@@ -32,7 +38,11 @@ package final class Broadcast<Element: Sendable>: Sendable {
             return stream
         }
         continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+            guard let self else { return }
+            state.withLock { state in
+                state.subscribers.removeValue(forKey: id)
+                observers.store(state.subscribers.count + state.taps.count, ordering: .releasing)
+            }
         }
         return stream
     }
@@ -41,16 +51,20 @@ package final class Broadcast<Element: Sendable>: Sendable {
 
     /// Whether anything would see an element sent now (a subscriber or a tap): senders skip
     /// building elements nobody reads. One that subscribes later sees only later elements anyway.
-    package var isObserved: Bool { state.withLock { !$0.subscribers.isEmpty || !$0.taps.isEmpty } }
+    package var isObserved: Bool { observers.load(ordering: .acquiring) > 0 }
 
     /// Calls `body` with every element sent from now on, synchronously in `send` (on the
     /// sender's executor, before the streams see it), for as long as the broadcast lives. For
     /// package tools that must print in order with other synchronous observers; it must not block.
     package func tap(_ body: @escaping @Sendable (Element) -> Void) {
-        state.withLock { $0.taps.append(body) }
+        state.withLock { state in
+            state.taps.append(body)
+            observers.store(state.subscribers.count + state.taps.count, ordering: .releasing)
+        }
     }
 
     package func send(_ element: Element) {
+        guard isObserved else { return }
         let (subscribers, taps) = state.withLock { state in
             // Nobody listening (the usual case for most streams): no copies.
             state.subscribers.isEmpty && state.taps.isEmpty ? ([], []) : (Array(state.subscribers.values), state.taps)
@@ -64,6 +78,7 @@ package final class Broadcast<Element: Sendable>: Sendable {
         let subscribers = state.withLock { state -> [AsyncStream<Element>.Continuation] in
             state.finished = true
             state.taps = []
+            observers.store(0, ordering: .releasing)
             defer { state.subscribers = [:] }
             return Array(state.subscribers.values)
         }

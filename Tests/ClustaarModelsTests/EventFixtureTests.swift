@@ -1,4 +1,5 @@
 import ClustaarModels
+import Foundation
 import Testing
 
 /// The other server → client fixtures, and the outbound ones, to the exact value of their
@@ -52,6 +53,28 @@ struct EventFixtureTests {
     @Test func joinReplyOk() throws {
         let reply = try ClustaarJSON.decode(JoinReply.self, from: Fixtures.bytes("join_reply_ok.json"))
         #expect(reply.outcome == .joined(JoinStatus(control: false)))
+    }
+
+    /// Join replies are read by hand in their usual shapes: every input gives what
+    /// `JSONDecoder` gives (the `Data` entry point has no hand-written path), value or error.
+    @Test func joinStatusReadByHandAsJSONDecoderReadsIt() throws {
+        let inputs = [
+            "null", " null ", "{}", "{ }", "\t{\r\n}\n", #"{"control":true}"#, #"{"control":false}"#,
+            #" { "control" : true } "#, #"{"control":null}"#, #"{"control":"yes"}"#, #"{"control":1}"#,
+            #"{"control":true,"x":1}"#, #"{"x":1}"#, #"{"contr\u006fl":true}"#, #"{"control":true}x"#,
+            #"{"control":true"#, #"{"control":tru}"#, "nul", "", "[]", "{}}", #"{"control":truex}"#,
+        ]
+        for input in inputs {
+            let bytes = ArraySlice(input.utf8)
+            let byHand = Result { () throws(ClustaarDecodingError) in
+                try ClustaarJSON.decode(JoinStatus.self, from: bytes)
+            }
+            let foundation = Result { () throws(ClustaarDecodingError) in
+                try ClustaarJSON.decode(JoinStatus.self, from: Data(bytes))
+            }
+            #expect(byHand == foundation, "\(input)")
+        }
+        #expect(try ClustaarJSON.decode(JoinStatus.self, from: ArraySlice(#" { "control" : true } "#.utf8)).control)
     }
 
     @Test func joinStatusFromPhoenixReplyResponse() throws {

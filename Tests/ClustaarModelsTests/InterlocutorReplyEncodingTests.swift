@@ -85,4 +85,44 @@ import Testing
             }
         }
     }
+
+    /// The join params are written by hand too: 2,000 random ones (every optional present or
+    /// not, the same random strings) give `JSONEncoder`'s bytes.
+    @Test func randomJoinParamsEncodeAsJSONEncoderDoes() throws {
+        var generator = SplitMix64(seed: 0x16D)
+        func string() -> String {
+            var text = String.UnicodeScalarView()
+            for _ in 0..<Int.random(in: 0...24, using: &generator) {
+                let value: UInt32 =
+                    switch Int.random(in: 0..<4, using: &generator) {
+                    case 0: UInt32.random(in: 0..<0x80, using: &generator)
+                    case 1: Self.specialScalars[Int.random(in: 0..<Self.specialScalars.count, using: &generator)]
+                    case 2: UInt32.random(in: 0x80..<0xD800, using: &generator)
+                    default: UInt32.random(in: 0x10000...0x10FFFF, using: &generator)
+                    }
+                text.append(Unicode.Scalar(value) ?? "?")
+            }
+            return String(text)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for round in 0..<2000 {
+            let params = JoinParams(
+                botID: string(), socketToken: string(),
+                origin: Bool.random(using: &generator) ? string() : nil,
+                isLogged: Bool.random(using: &generator) ? Bool.random(using: &generator) : nil)
+            let bytes = try ClustaarJSON.encode(params)
+            let reference = Array(try encoder.encode(params))
+            guard bytes == reference else {
+                Issue.record(
+                    "round \(round): \(String(decoding: bytes, as: UTF8.self)) != \(String(decoding: reference, as: UTF8.self))"
+                )
+                return
+            }
+        }
+        let exact = JoinParams(botID: "b/1", socketToken: "t\"k", origin: "https://x.test/", isLogged: false)
+        #expect(
+            String(decoding: try ClustaarJSON.encode(exact), as: UTF8.self)
+                == #"{"bot_id":"b/1","isLogged":false,"origin":"https://x.test/","socketToken":"t\"k"}"#)
+    }
 }
