@@ -29,15 +29,9 @@ struct OversizePushTests {
         let transport = InMemoryTransport()
         let clock = ManualClock()
         let socket = try socket(transport, clock: clock)
-        let accepting = Task { await transport.nextConnection() }
-        try await socket.connect()
-        let connection = try #require(await accepting.value)
-        var inbound = connection.inbound.makeAsyncIterator()
-        let channel = socket.channel("room:1")
-        let joining = Task { try await channel.join() }
-        #expect(try await inbound.next()?.string == #"["1","1","room:1","phx_join",{}]"#)
-        try connection.send(text: #"["1","1","room:1","phx_reply",{"status":"ok","response":{}}]"#)
-        _ = try await joining.value
+        let joined = try await connectAndJoinRoom1(socket, through: transport)
+        let (connection, channel) = (joined.server, joined.channel)
+        var inbound = joined.inbound
 
         // No clock move: the failure comes at once, not at the push timeout.
         let error = PhoenixClientError.tooLarge(size: 100, limit: 64)
@@ -90,15 +84,9 @@ struct OversizePushTests {
         let clock = ManualClock()
         let socket = try socket(transport, clock: clock, maxMessageSize: 1000)
         var states = socket.connectionStates.makeAsyncIterator()
-        let accepting = Task { await inner.nextConnection() }
-        try await socket.connect()
-        let connection = try #require(await accepting.value)
-        var inbound = connection.inbound.makeAsyncIterator()
-        let channel = socket.channel("room:1")
-        let joining = Task { try await channel.join() }
-        #expect(try await inbound.next()?.string == #"["1","1","room:1","phx_join",{}]"#)
-        try connection.send(text: #"["1","1","room:1","phx_reply",{"status":"ok","response":{}}]"#)
-        _ = try await joining.value
+        let joined = try await connectAndJoinRoom1(socket, through: inner)
+        let channel = joined.channel
+        var inbound = joined.inbound
         let inFlight = Task { try await channel.push("first") }
         #expect(try await inbound.next()?.string == #"["1","2","room:1","first",{}]"#)
 

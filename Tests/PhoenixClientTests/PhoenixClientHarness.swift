@@ -2,6 +2,7 @@ import ClustaarTestSupport
 import Foundation
 import PhoenixClient
 import Testing
+import TransportCore
 
 /// A socket on an in-memory transport with a scripted server and a manual clock.
 struct Harness {
@@ -85,4 +86,23 @@ func payloadText(_ payload: PhoenixPayload) -> String {
     case .json(let bytes): String(decoding: bytes, as: UTF8.self)
     case .binary(let bytes): "binary\(Array(bytes))"
     }
+}
+
+/// Connects `socket` and joins `room:1` by hand through the in-memory server connection that
+/// `transport` (the in-memory transport under the socket's) hands out: for tests that read
+/// and write raw frames. Returns that connection and the iterator of what the client sends.
+func connectAndJoinRoom1(
+    _ socket: PhoenixSocket,
+    through transport: InMemoryTransport
+) async throws -> (server: InMemoryServerConnection, inbound: WebSocketInbound.AsyncIterator, channel: PhoenixChannel) {
+    let accepting = Task { await transport.nextConnection() }
+    try await socket.connect()
+    let server = try #require(await accepting.value)
+    var inbound = server.inbound.makeAsyncIterator()
+    let channel = socket.channel("room:1")
+    let joining = Task { try await channel.join() }
+    #expect(try await inbound.next()?.string == #"["1","1","room:1","phx_join",{}]"#)
+    try server.send(text: #"["1","1","room:1","phx_reply",{"status":"ok","response":{}}]"#)
+    _ = try await joining.value
+    return (server, inbound, channel)
 }

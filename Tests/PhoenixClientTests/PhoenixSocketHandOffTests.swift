@@ -14,15 +14,9 @@ import TransportCore
         let socket = try PhoenixSocket(
             endpoint: URL(string: "ws://phoenix.example.test/socket")!, transport: transport,
             configuration: PhoenixSocket.Configuration(), clock: ManualClock())
-        let accepting = Task { await transport.base.nextConnection() }
-        try await socket.connect()
-        let server = try #require(await accepting.value)
-        var inbound = server.inbound.makeAsyncIterator()
-        let channel = socket.channel("room:1")
-        let joining = Task { try await channel.join() }
-        #expect(try await inbound.next()?.string == #"["1","1","room:1","phx_join",{}]"#)
-        try server.send(text: #"["1","1","room:1","phx_reply",{"status":"ok","response":{}}]"#)
-        _ = try await joining.value
+        let joined = try await connectAndJoinRoom1(socket, through: transport.base)
+        let (server, channel) = (joined.server, joined.channel)
+        var inbound = joined.inbound
         #expect(transport.control.trySendCount == 1, "the join went straight into the connection")
 
         // Full: "a" goes to the writer task, whose send waits for room.

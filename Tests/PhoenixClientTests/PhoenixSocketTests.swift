@@ -101,15 +101,9 @@ import Testing
         let socket = try PhoenixSocket(
             endpoint: URL(string: "ws://phoenix.example.test/socket")!, transport: transport,
             configuration: configuration, clock: clock)
-        let accepting = Task { await transport.nextConnection() }
-        try await socket.connect()
-        let connection = try #require(await accepting.value)
-        var inbound = connection.inbound.makeAsyncIterator()
-        let channel = socket.channel("room:1")
-        let joining = Task { try await channel.join() }
-        #expect(try await inbound.next()?.string == #"["1","1","room:1","phx_join",{}]"#)
-        try connection.send(text: #"["1","1","room:1","phx_reply",{"status":"ok","response":{}}]"#)
-        _ = try await joining.value
+        let joined = try await connectAndJoinRoom1(socket, through: transport)
+        let (connection, channel) = (joined.server, joined.channel)
+        var inbound = joined.inbound
 
         let pushing = Task { try await channel.push("work", timeout: .seconds(600)) }
         #expect(try await inbound.next()?.string == #"["1","2","room:1","work",{}]"#)
