@@ -17,8 +17,57 @@ import Foundation
 import TransportLWS
 import TransportPOSIX
 
+/// A client of the echo rows: its name in the rows, and a connection of it to a port.
+protocol EchoClient: Sendable, CustomStringConvertible {
+    var rawValue: String { get }
+    func withLink<Result: Sendable>(port: Int, _ body: (any EchoLink) async throws -> Result) async throws -> Result
+}
+
+extension EchoClient {
+    var description: String { rawValue }
+}
+
+/// The echo rows of `clients` (round trips, then the pipelined rate, at every size) against the
+/// echo server whose port `port` gives: the plain rows and the TLS rows are the same rows.
+func registerEchoBenchmarks<Client: EchoClient>(_ clients: [Client], port: @escaping @Sendable () throws -> Int) {
+    for size in echoPayloadSizes {
+        let payload = echoPayload(size)
+        let roundTrips = size < 1024 ? 5000 : 2000
+        let pipelined = size < 1024 ? 20_000 : 5000
+        for client in clients {
+            Benchmark(
+                "echo-rtt/\(client.rawValue) \(sizeLabel(size)) x\(roundTrips)",
+                configuration: loopbackConfiguration([rttP50, rttP99])
+            ) { benchmark in
+                do {
+                    let samples = try await client.withLink(port: try port()) { link in
+                        try await measureRoundTrips(link, payload: payload, warmup: 200, count: roundTrips)
+                    }
+                    benchmark.measurement(rttP50, percentile(samples, 0.50))
+                    benchmark.measurement(rttP99, percentile(samples, 0.99))
+                } catch {
+                    benchmark.error("\(client) round trips failed: \(error)")
+                }
+            }
+            Benchmark(
+                "echo-throughput/\(client.rawValue) \(sizeLabel(size)) x\(pipelined) window \(pipelineWindow)",
+                configuration: loopbackConfiguration([messagesPerSecond])
+            ) { benchmark in
+                do {
+                    let rate = try await client.withLink(port: try port()) { link in
+                        try await measureThroughput(link, payload: payload, count: pipelined, window: pipelineWindow)
+                    }
+                    benchmark.measurement(messagesPerSecond, Int(rate))
+                } catch {
+                    benchmark.error("\(client) pipelined echo failed: \(error)")
+                }
+            }
+        }
+    }
+}
+
 /// The clients of suite 4.
-enum EchoClientKind: String, CaseIterable {
+enum EchoClientKind: String, CaseIterable, EchoClient {
     case posix
     case lws
     /// TransportLWS with `.experimentalRawSocket`: lws' socket and poll loop, this package's frames.
@@ -72,42 +121,7 @@ let benchmarks: @Sendable () -> Void = {
     runTLSReportIfAsked()
     runTLSHandshakeProfileIfAsked()
     runTLSIdleProfileIfAsked()
-    for size in echoPayloadSizes {
-        let payload = echoPayload(size)
-        let roundTrips = size < 1024 ? 5000 : 2000
-        let pipelined = size < 1024 ? 20_000 : 5000
-        for client in EchoClientKind.allCases {
-            Benchmark(
-                "echo-rtt/\(client.rawValue) \(sizeLabel(size)) x\(roundTrips)",
-                configuration: loopbackConfiguration([rttP50, rttP99])
-            ) { benchmark in
-                do {
-                    let port = try EchoServer.running().port
-                    let samples = try await client.withLink(port: port) { link in
-                        try await measureRoundTrips(link, payload: payload, warmup: 200, count: roundTrips)
-                    }
-                    benchmark.measurement(rttP50, percentile(samples, 0.50))
-                    benchmark.measurement(rttP99, percentile(samples, 0.99))
-                } catch {
-                    benchmark.error("\(client) round trips failed: \(error)")
-                }
-            }
-            Benchmark(
-                "echo-throughput/\(client.rawValue) \(sizeLabel(size)) x\(pipelined) window \(pipelineWindow)",
-                configuration: loopbackConfiguration([messagesPerSecond])
-            ) { benchmark in
-                do {
-                    let port = try EchoServer.running().port
-                    let rate = try await client.withLink(port: port) { link in
-                        try await measureThroughput(link, payload: payload, count: pipelined, window: pipelineWindow)
-                    }
-                    benchmark.measurement(messagesPerSecond, Int(rate))
-                } catch {
-                    benchmark.error("\(client) pipelined echo failed: \(error)")
-                }
-            }
-        }
-    }
+    registerEchoBenchmarks(EchoClientKind.allCases) { try EchoServer.running().port }
     registerIdleConnectionBenchmarks()
     registerTLSBenchmarks()
     registerChannelBenchmarks()

@@ -65,7 +65,7 @@ struct BenchCertificates: Sendable {
 }
 
 /// The clients of the TLS rows.
-enum TLSEchoClientKind: String, CaseIterable {
+enum TLSEchoClientKind: String, CaseIterable, EchoClient {
     case posix = "posix-tls"
     case lws = "lws-tls"
     case nio = "nio-tls"
@@ -87,8 +87,13 @@ enum TLSEchoClientKind: String, CaseIterable {
     /// Runs `body` with a new TLS connection of this client to `port`. POSIX resumes TLS
     /// sessions only when asked: every row but "resumed" compares full handshakes (NIO's client
     /// makes one each time; LWS never resumes).
+    func withLink<Result: Sendable>(port: Int, _ body: (any EchoLink) async throws -> Result) async throws -> Result {
+        try await withLink(port: port, resumesSessions: false, body)
+    }
+
+    /// As `withLink(port:_:)`, POSIX resuming TLS sessions when `resumesSessions` is set.
     func withLink<Result: Sendable>(
-        port: Int, resumesSessions: Bool = false, _ body: (any EchoLink) async throws -> Result
+        port: Int, resumesSessions: Bool, _ body: (any EchoLink) async throws -> Result
     ) async throws -> Result {
         let options = TLSOptions(caFilePath: try BenchCertificates.shared().caFile, resumesSessions: resumesSessions)
         switch self {
@@ -139,42 +144,7 @@ let handshakeP50 = BenchmarkMetric.custom("handshake p50 (ns)", polarity: .prefe
 let handshakeP99 = BenchmarkMetric.custom("handshake p99 (ns)", polarity: .prefersSmaller, useScalingFactor: false)
 
 func registerTLSBenchmarks() {
-    for size in echoPayloadSizes {
-        let payload = echoPayload(size)
-        let roundTrips = size < 1024 ? 5000 : 2000
-        let pipelined = size < 1024 ? 20_000 : 5000
-        for client in TLSEchoClientKind.allCases {
-            Benchmark(
-                "echo-rtt/\(client.rawValue) \(sizeLabel(size)) x\(roundTrips)",
-                configuration: loopbackConfiguration([rttP50, rttP99])
-            ) { benchmark in
-                do {
-                    let port = try EchoServer.runningTLS().port
-                    let samples = try await client.withLink(port: port) { link in
-                        try await measureRoundTrips(link, payload: payload, warmup: 200, count: roundTrips)
-                    }
-                    benchmark.measurement(rttP50, percentile(samples, 0.50))
-                    benchmark.measurement(rttP99, percentile(samples, 0.99))
-                } catch {
-                    benchmark.error("\(client) round trips failed: \(error)")
-                }
-            }
-            Benchmark(
-                "echo-throughput/\(client.rawValue) \(sizeLabel(size)) x\(pipelined) window \(pipelineWindow)",
-                configuration: loopbackConfiguration([messagesPerSecond])
-            ) { benchmark in
-                do {
-                    let port = try EchoServer.runningTLS().port
-                    let rate = try await client.withLink(port: port) { link in
-                        try await measureThroughput(link, payload: payload, count: pipelined, window: pipelineWindow)
-                    }
-                    benchmark.measurement(messagesPerSecond, Int(rate))
-                } catch {
-                    benchmark.error("\(client) pipelined echo failed: \(error)")
-                }
-            }
-        }
-    }
+    registerEchoBenchmarks(TLSEchoClientKind.allCases) { try EchoServer.runningTLS().port }
     let handshakes = 200
     for kind in TLSHandshakeKind.allCases {
         Benchmark(
