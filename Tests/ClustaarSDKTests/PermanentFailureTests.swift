@@ -20,6 +20,32 @@ import Testing
         return seen
     }
 
+    /// Connects `service` through `transport`, then drops the connection: a drop is an ordinary
+    /// failure, so `states` reads up to the first reconnect's `.connecting`, after the reference
+    /// schedule's 10 ms. (`service` is the test's own, which ends it later.)
+    static func connectThenDrop(
+        _ service: ClustaarWebChatService?,
+        transport: InMemoryTransport,
+        clock: ManualClock,
+        states: inout AsyncStream<ConnectionState>.Iterator
+    ) async throws {
+        let accepting = Task {
+            let connection = await transport.nextConnection()
+            connection?.accept()
+            return connection
+        }
+        try await service?.connect()
+        let first = await accepting.value
+        #expect(await states.next() == .connecting)
+        #expect(await states.next() == .open)
+        first?.drop(reason: "connection reset")
+        #expect(await states.next() == .error(TransportError(.connectionLost, "connection reset")))
+        #expect(await states.next() == .closed(code: nil, reason: "connection reset"))
+        #expect(await states.next() == .reconnecting(attempt: 1, delay: .milliseconds(10)))
+        clock.advance(by: .milliseconds(10))
+        #expect(await states.next() == .connecting)
+    }
+
     @Test func aPermanentFailureOfTheFirstConnectThrowsAndIsNotRetried() async throws {
         let transport = InMemoryTransport(autoAccept: false)
         let clock = ManualClock()
@@ -47,23 +73,7 @@ import Testing
         var service: ClustaarWebChatService? = try ClustaarWebChatService(
             environment: URL(string: "wss://localhost:1/socket")!, transport: transport, clock: clock)
         var states = try #require(service?.connectionStates).makeAsyncIterator()
-        let accepting = Task {
-            let connection = await transport.nextConnection()
-            connection?.accept()
-            return connection
-        }
-        try await service?.connect()
-        let first = await accepting.value
-        #expect(await states.next() == .connecting)
-        #expect(await states.next() == .open)
-
-        // A drop is an ordinary failure: reconnect 1 after the reference schedule's 10 ms.
-        first?.drop(reason: "connection reset")
-        #expect(await states.next() == .error(TransportError(.connectionLost, "connection reset")))
-        #expect(await states.next() == .closed(code: nil, reason: "connection reset"))
-        #expect(await states.next() == .reconnecting(attempt: 1, delay: .milliseconds(10)))
-        clock.advance(by: .milliseconds(10))
-        #expect(await states.next() == .connecting)
+        try await Self.connectThenDrop(service, transport: transport, clock: clock, states: &states)
 
         // The server now presents a certificate the client does not trust: reported, not retried.
         await transport.nextConnection()?.reject(Self.certificateFailure)
@@ -83,21 +93,7 @@ import Testing
         var service: ClustaarWebChatService? = try ClustaarWebChatService(
             environment: URL(string: "wss://localhost:1/socket")!, transport: transport, clock: clock)
         var states = try #require(service?.connectionStates).makeAsyncIterator()
-        let accepting = Task {
-            let connection = await transport.nextConnection()
-            connection?.accept()
-            return connection
-        }
-        try await service?.connect()
-        let first = await accepting.value
-        #expect(await states.next() == .connecting)
-        #expect(await states.next() == .open)
-        first?.drop(reason: "connection reset")
-        #expect(await states.next() == .error(TransportError(.connectionLost, "connection reset")))
-        #expect(await states.next() == .closed(code: nil, reason: "connection reset"))
-        #expect(await states.next() == .reconnecting(attempt: 1, delay: .milliseconds(10)))
-        clock.advance(by: .milliseconds(10))
-        #expect(await states.next() == .connecting)
+        try await Self.connectThenDrop(service, transport: transport, clock: clock, states: &states)
         // A TLS failure that is not a verification failure (the peer hung up mid-handshake).
         let eof = TransportError(.tls, "connect SSL err 5: unexpected eof")
         #expect(eof.isPermanent == false)
